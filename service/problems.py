@@ -1,0 +1,83 @@
+"""422 items: one constructor per row of CONTRACT.md's table, in pydantic v1's vocabulary.
+
+Every field or header problem of a request is reported as one of these, all of them in one
+422 answer, so a client fixes its request in one round trip.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+__all__ = [
+    "Loc",
+    "Problem",
+    "confluence_not_found",
+    "missing",
+    "none_not_allowed",
+    "not_a_string",
+    "not_a_uuid",
+    "too_short",
+    "unknown_scenario",
+    "url_host_invalid",
+    "url_host_refused",
+    "url_scheme_invalid",
+    "url_scheme_not_permitted",
+]
+
+Loc = tuple[str, ...]
+
+
+class Problem(TypedDict):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+def _problem(loc: Loc, msg: str, type_: str) -> Problem:
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+def missing(loc: Loc) -> Problem:
+    return _problem(loc, "field required", "value_error.missing")
+
+
+def none_not_allowed(loc: Loc) -> Problem:
+    return _problem(loc, "none is not an allowed value", "type_error.none.not_allowed")
+
+
+def not_a_string(loc: Loc) -> Problem:
+    return _problem(loc, "str type expected", "type_error.str")
+
+
+def too_short(loc: Loc) -> Problem:
+    return _problem(
+        loc, "ensure this value has at least 1 characters", "value_error.any_str.min_length"
+    )
+
+
+def not_a_uuid(loc: Loc) -> Problem:
+    return _problem(loc, "value is not a valid uuid", "type_error.uuid")
+
+
+def url_scheme_invalid(loc: Loc) -> Problem:
+    return _problem(loc, "invalid or missing URL scheme", "value_error.url.scheme")
+
+
+def url_scheme_not_permitted(loc: Loc) -> Problem:
+    return _problem(loc, "URL scheme not permitted", "value_error.url.scheme")
+
+
+def url_host_invalid(loc: Loc) -> Problem:
+    return _problem(loc, "URL host invalid", "value_error.url.host")
+
+
+def url_host_refused(loc: Loc, sentence: str) -> Problem:
+    return _problem(loc, sentence, "value_error.url.host")
+
+
+def confluence_not_found(loc: Loc, sentence: str) -> Problem:
+    return _problem(loc, sentence, "value_error.confluence_not_found")
+
+
+def unknown_scenario(sentence: str) -> Problem:
+    return _problem(("header", "prefer"), sentence, "value_error.scenario")
