@@ -215,6 +215,8 @@ def _check_host_pattern(pattern: str) -> None:
     host, _, port = pattern.rpartition(":") if pattern.count(":") == 1 else (pattern, "", "")
     if port and not (port.isdigit() and 0 < int(port) < 65536):
         raise ConfigError(PREFIX + "ALLOWED_HOSTS", f"{pattern!r} has an invalid port")
+    if host == "*":  # any host: for sites whose Confluence hosts cannot be listed up front
+        return
     name = host.removeprefix("*.")
     if not name or "*" in name or "/" in name:
         raise ConfigError(

@@ -1,0 +1,94 @@
+"""Command line: `python -m service serve|token` (DESIGN.md's operator interface)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+import jwt
+
+from service.auth import is_canonical_uuid
+from service.settings import ConfigError, Settings
+
+__all__ = ["main"]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.mode:
+        # Workers are separate processes that read the environment, not our arguments.
+        os.environ["SPACEGATE_MODE"] = args.mode
+    Settings.from_env()  # refuse to start on a bad setting, before any worker is spawned
+    uvicorn.run(
+        "service.asgi:make_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not is_canonical_uuid(args.tenant):
+        print("--tenant must be a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6", file=sys.stderr)
+        return 2
+    if settings.jwt_key_source != "secret" or settings.jwt_secret is None:
+        print(
+            "token mints with an HS256 secret (SPACEGATE_JWT_SECRET, or the development secret "
+            "in mock mode); this deployment verifies with a public key or JWKS, so ask its "
+            "identity provider for a token",
+            file=sys.stderr,
+        )
+        return 2
+    now = int(time.time())
+    claims: dict[str, object] = {
+        settings.tenant_claim: args.tenant,
+        "sub": args.subject,
+        "iat": now,
+        "exp": now + args.ttl,
+    }
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    print(jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithms[0]))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--mode", choices=("live", "mock"), help="overrides SPACEGATE_MODE")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+    token = commands.add_parser("token", help="print a JWT for a tenant, signed with the secret")
+    token.add_argument("--tenant", required=True, help="the tenant UUID (x-tenantid)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    token.add_argument("--subject", default="spacegate-cli", help="the token's sub claim")
+    token.set_defaults(run=_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"spacegate: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

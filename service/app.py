@@ -1,0 +1,127 @@
+"""The application factory: the spec routed to the handler, with the contract's behaviour.
+
+    create_app(settings, transport=...) -> connexion.AsyncApp
+
+Settings come from the environment unless given; the transport (live HTTPS, or the mock's
+cassettes) is chosen by the mode unless given. Everything else is the same in both modes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from connexion.security import BearerSecurityHandler
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service import __version__
+from service.auth import TokenVerifier
+from service.body_guard import BodyGuard
+from service.confluence.client import ClientOptions
+from service.confluence.transport import Transport
+from service.confluence.urlpolicy import UrlPolicy
+from service.cors import Cors
+from service.error_table import install_error_table
+from service.handler import SpaceListing
+from service.logs import remember_secrets
+from service.problems import Loc, Problem
+from service.request_context import RequestContext
+from service.resources import spec_path
+from service.settings import Settings
+from service.transports import transport_for
+from service.validation import RequestRule, validator_map
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("spacegate")
+
+
+def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
+    # Connexion instantiates security handlers itself, so the verifier is bound by closure.
+    class VerifyingBearer(BearerSecurityHandler):
+        def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:
+            return verifier.verify
+
+    return VerifyingBearer
+
+
+def _url_rule(policy: UrlPolicy) -> RequestRule:
+    def rule(body: Mapping[str, Any], _headers: Headers, invalid: frozenset[Loc]) -> list[Problem]:
+        found: list[Problem] = []
+        loc = ("body", "instance_url")
+        if loc not in invalid:
+            found += policy.problems(loc, body["instance_url"])
+        loc = ("body", "web_url_instance")
+        if loc not in invalid:
+            found += policy.web_url_problems(loc, body["web_url_instance"])
+        return found
+
+    return rule
+
+
+def _transport_rule(transport: Transport) -> RequestRule:
+    def rule(_body: Mapping[str, Any], headers: Headers, _invalid: frozenset[Loc]) -> list[Problem]:
+        return transport.request_problems(headers)
+
+    return rule
+
+
+def create_app(settings: Settings | None = None, *, transport: Transport | None = None) -> AsyncApp:
+    settings = settings if settings is not None else Settings.from_env()
+    transport = transport if transport is not None else transport_for(settings)
+    remember_secrets(settings.jwt_secret, process_wide=True)
+    policy = UrlPolicy.from_settings(settings, enforce_allow_list=transport.reaches_network)
+    operations = {
+        "listSpaces": SpaceListing(
+            transport,
+            ClientOptions.from_settings(settings),
+            tenant_claim=settings.tenant_claim,
+            worker_threads=settings.worker_threads,
+        ).list_spaces
+    }
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        transport.close()
+
+    app = AsyncApp(
+        __name__,
+        lifespan=lifespan,
+        security_map={"bearer": _bearer_handler(TokenVerifier(settings))},
+        validator_map=validator_map([_url_rule(policy), _transport_rule(transport)]),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
+    )
+    app.add_api(
+        spec_path(),
+        resolver=Resolver(function_resolver=operations.__getitem__),
+        validate_responses=settings.validate_responses,
+    )
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "mode": transport.mode, "version": __version__})
+
+    async def home(_request: Request) -> Response:
+        return RedirectResponse("/ui/")
+
+    app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    app.add_url_rule("/", "home", home, methods=["GET"])
+
+    app.add_middleware(
+        RequestContext,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        extra_headers={"x-spacegate-mode": transport.mode} if transport.mode != "live" else {},
+    )
+    cors_origins = ("*",) if transport.mode != "live" else settings.cors_origins
+    app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=cors_origins)
+    app.add_middleware(BodyGuard, position=MiddlewarePosition.BEFORE_VALIDATION)
+    install_error_table(app)
+    return app

@@ -1,0 +1,75 @@
+"""413 and 415, after the token check and before validation (CONTRACT.md's order).
+
+Connexion treats a missing content-type as JSON and would read a body of any size; this
+middleware reads at most `max_bytes` and refuses the rest without buffering it.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import BodyTooLarge, UnsupportedMediaType
+
+__all__ = ["MAX_BODY_BYTES", "BodyGuard"]
+
+MAX_BODY_BYTES = 64 * 1024
+_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_operation_with_body(scope):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise self._too_large()
+        messages: list[Message] = []
+        size = 0
+        more_body = True
+        while more_body:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                raise self._too_large()
+            more_body = message.get("more_body", False)
+        _check_media_type(headers.get("content-type"))
+        # Connexion matches media types case-sensitively and hands the handler raw bytes for
+        # "Application/JSON"; the body is UTF-8 JSON whatever the parameters said (RFC 8259).
+        scope = dict(scope)
+        scope["headers"] = [
+            (name, b"application/json") if name == b"content-type" else (name, value)
+            for name, value in scope["headers"]
+        ]
+
+        replay = iter(messages)
+
+        async def replayed() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
+
+    def _too_large(self) -> BodyTooLarge:
+        return BodyTooLarge(f"The request body is larger than {self.max_bytes} bytes")
+
+
+def _is_operation_with_body(scope: Scope) -> bool:
+    # Unknown paths and other methods go on to routing's 404 and 405 untouched.
+    routed = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+    return scope["type"] == "http" and scope["method"] in _METHODS_WITH_BODY and bool(routed)
+
+
+def _check_media_type(content_type: str | None) -> None:
+    if content_type is None:
+        raise UnsupportedMediaType("content-type is missing; send application/json")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        shown = media_type[:80] or "empty"
+        raise UnsupportedMediaType(f"content-type must be application/json, not {shown}")

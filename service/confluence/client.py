@@ -1,0 +1,515 @@
+"""The Confluence client: API choice, paging, retries, timeouts and error mapping.
+
+It talks through one `requests` adapter it is handed (live: `GuardedHTTPAdapter`; mock: the
+cassette adapter) and sends from exactly one place, `_exchange`, where every requests/urllib3
+exception becomes one of `service.confluence.errors`. DESIGN.md, "Talking to Confluence", is
+the specification this follows.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+import requests.auth
+import urllib3.exceptions
+import urllib3.response
+from requests.adapters import BaseAdapter
+
+from service import __version__
+from service.confluence import retry
+from service.confluence.errors import (
+    BadGateway,
+    ConfluenceError,
+    CredentialsRejected,
+    RateLimited,
+    RootNotFound,
+    UpstreamTimeout,
+)
+from service.confluence.paging import Origin, v1_next, v2_next
+from service.confluence.spaces import NOT_THE_LISTING, Space, page_spaces
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+
+__all__ = ["ClientOptions", "ConfluenceClient", "Credentials", "Space"]
+
+_log = logging.getLogger("spacegate.confluence")
+
+_PAGE_LIMIT = 250  # v2's maximum; v1 and Data Center lower it to their own caps silently
+_MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+# A wait that leaves less than this before the deadline would only turn a clear 429/502 into
+# a 504 a moment later.
+_MIN_TIME_AFTER_WAIT = 0.25
+_CLOUD_SUFFIX = "/wiki/rest/api"
+_API_SUFFIX = "/rest/api"
+_ROOT_EXAMPLES = (
+    "https://acme.atlassian.net/wiki/rest/api (Cloud) or "
+    "https://confluence.example.com/rest/api (Data Center)"
+)
+
+
+_USER_AGENT = f"spacegate/{__version__}"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    api_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    deadline_seconds: float
+    connect_timeout_seconds: float
+    read_timeout_seconds: float
+    max_pages: int
+    max_page_bytes: int
+    retry_attempts: int
+    retry_max_wait_seconds: float
+    retry_budget_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClientOptions:
+        return cls(
+            deadline_seconds=settings.deadline_seconds,
+            connect_timeout_seconds=settings.connect_timeout_seconds,
+            read_timeout_seconds=settings.read_timeout_seconds,
+            max_pages=settings.max_pages,
+            max_page_bytes=settings.max_page_bytes,
+            retry_attempts=settings.retry_attempts,
+            retry_max_wait_seconds=settings.retry_max_wait_seconds,
+            retry_budget_seconds=settings.retry_budget_seconds,
+        )
+
+
+class _BasicAuth(requests.auth.AuthBase):
+    """Basic auth from a header value built once per listing.
+
+    Being an auth object (not a bare header) it survives requests' header handling, and it
+    keeps requests from looking for credentials in ~/.netrc.
+    """
+
+    def __init__(self, credentials: Credentials) -> None:
+        # RFC 7617's UTF-8, where requests would try latin-1 and fail on other characters.
+        pair = f"{credentials.username}:{credentials.api_token}".encode()
+        self._header = "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._header
+        return request
+
+    def __repr__(self) -> str:
+        return "<Basic auth>"
+
+
+class _Session(requests.Session):
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        # The client follows redirects itself (same origin only, under the deadline). Saying
+        # "no redirect" here also keeps Session.send from reading a redirect's whole body to
+        # prepare Response.next, which no deadline would bound.
+        return None
+
+
+@dataclass
+class _Listing:
+    """The state of one list_spaces call; nothing in ConfluenceClient itself changes."""
+
+    session: requests.Session
+    send_settings: dict[str, Any]
+    origin: Origin
+    web_url: str
+    deadline: float
+    waited: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes  # read for 200 only: error bodies are never shown, so never read
+
+
+class _ApiMissing(Exception):
+    """The first page of an API answered 404 or 410: try the other API, or report the root."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Transient(Exception):
+    """A refused or reset connection: worth another attempt, else a BadGateway."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ConfluenceClient:
+    """Lists the spaces a Confluence user can see, through one `requests` adapter.
+
+    Safe to share between threads: each call keeps its state in its own session.
+    `clock` (monotonic seconds) and `sleep` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        adapter: BaseAdapter,
+        options: ClientOptions,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._adapter = adapter
+        self._options = options
+        self._clock = clock
+        self._sleep = sleep
+
+    def list_spaces(
+        self, instance_url: str, web_url_instance: str, credentials: Credentials
+    ) -> list[Space]:
+        """Every space, every page followed, in Confluence's order.
+
+        Raises only `ConfluenceError` subclasses (see errors.py), or ValueError when
+        `instance_url` is not an http(s) URL at all (the URL policy refuses those first).
+        """
+        root = _api_root(instance_url)
+        origin = Origin.of(root)
+        if origin is None:
+            raise ValueError("instance_url must be an absolute http(s) URL")
+        listing = self._start(root, origin, web_url_instance, credentials)
+        v2_missing = False
+        if root.endswith(_CLOUD_SUFFIX):
+            site = root.removesuffix(_API_SUFFIX)
+            try:
+                return self._walk(
+                    listing, f"{site}/api/v2/spaces?limit={_PAGE_LIMIT}", site, v2=True
+                )
+            except _ApiMissing:
+                v2_missing = True  # not a Cloud site after all, or v2 switched off: try v1
+        try:
+            return self._walk(
+                listing,
+                f"{root}/space?limit={_PAGE_LIMIT}",
+                root.removesuffix(_API_SUFFIX),
+                v2=False,
+            )
+        except _ApiMissing as missing:
+            if missing.status == 404:
+                raise RootNotFound(
+                    f"Confluence answered 404 Not Found at {root}: that is not the REST API root "
+                    f"of a Confluence site. It ends in /rest/api, like {_ROOT_EXAMPLES}."
+                ) from None
+            gone = "both its space listing APIs are" if v2_missing else "its space listing API is"
+            raise BadGateway(
+                f"Confluence at {origin} says {gone} gone (HTTP {missing.status})"
+            ) from None
+
+    def _start(self, root: str, origin: Origin, web_url: str, credentials: Credentials) -> _Listing:
+        session = _Session()
+        # trust_env stays on: operators need HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE.
+        session.mount("https://", self._adapter)
+        session.mount("http://", self._adapter)
+        session.headers.update({"Accept": "application/json", "User-Agent": _USER_AGENT})
+        session.auth = _BasicAuth(credentials)
+        return _Listing(
+            session=session,
+            send_settings=_environment_settings(str(origin)),
+            origin=origin,
+            web_url=web_url.rstrip("/"),
+            deadline=self._clock() + self._options.deadline_seconds,
+        )
+
+    def _walk(
+        self, listing: _Listing, first_url: str, default_base: str, *, v2: bool
+    ) -> list[Space]:
+        spaces: list[Space] = []
+        seen: set[str] = set()
+        url = first_url
+        while True:
+            seen.add(url)
+            answer = self._page(listing, url, first=len(seen) == 1)
+            body = _decode(answer.body, url)
+            spaces.extend(page_spaces(body, listing.web_url, url))
+            if v2:
+                following = v2_next(body, answer.headers, listing.origin, default_base)
+            else:
+                following = v1_next(body, listing.origin, default_base)
+            if following is None:
+                return spaces
+            if following in seen:
+                raise BadGateway(
+                    f"Confluence's listing at {listing.origin} links back to a page it already "
+                    f"sent ({len(seen)} pages in): a paging cycle"
+                )
+            if len(seen) >= self._options.max_pages:
+                raise BadGateway(
+                    f"Confluence's listing at {listing.origin} goes on past "
+                    f"{self._options.max_pages} pages, the cap set by SPACEGATE_MAX_PAGES"
+                )
+            url = following
+
+    def _page(self, listing: _Listing, url: str, *, first: bool) -> _Answer:
+        """One page: redirects followed, retries done, statuses mapped; a 200 or an error."""
+        attempt = 1
+        redirects = 0
+        while True:
+            try:
+                answer = self._exchange(listing, url)
+            except _Transient as failure:
+                wait = self._retry_wait(listing, attempt, None)
+                if wait is None:
+                    raise BadGateway(failure.detail) from None
+                self._pause(listing, wait, failure.detail, attempt)
+                attempt += 1
+                continue
+            status = answer.status
+            if status == 200:
+                return answer
+            if status in _REDIRECTS:
+                redirects += 1
+                url = self._redirect_target(listing, url, answer, redirects)
+                continue
+            if status in (401, 403):
+                raise CredentialsRejected(
+                    f"Confluence at {listing.origin} refused the username and API token "
+                    f"(HTTP {status}); check both, and that basic authentication is enabled"
+                )
+            if first and status in (404, 410):
+                raise _ApiMissing(status)
+            if status in retry.RETRYABLE_STATUSES:
+                retry_after = retry.parse_retry_after(answer.headers.get("Retry-After"))
+                wait = self._retry_wait(listing, attempt, retry_after)
+                if wait is None:
+                    raise self._gave_up(listing, status, retry_after, attempt)
+                self._pause(listing, wait, f"Confluence answered HTTP {status} at {url}", attempt)
+                attempt += 1
+                continue
+            raise BadGateway(f"Confluence answered HTTP {status} at {url}")
+
+    def _exchange(self, listing: _Listing, url: str) -> _Answer:
+        """The one place that sends; foreign exceptions end here."""
+        options = self._options
+        started = self._clock()
+        remaining = listing.deadline - started
+        if remaining <= 0:
+            raise self._timeout(listing, "the overall deadline")
+        timeout = (
+            min(options.connect_timeout_seconds, remaining),
+            min(options.read_timeout_seconds, remaining),
+        )
+        try:
+            # Prepared directly from the session's headers and auth: Session.prepare_request
+            # would add cookie-jar merging (Confluence's REST API needs no cookies) and cost
+            # a third of a request through an in-memory adapter.
+            request = requests.PreparedRequest()
+            request.prepare(
+                method="GET", url=url, headers=listing.session.headers, auth=listing.session.auth
+            )
+            response = listing.session.send(
+                request, timeout=timeout, allow_redirects=False, **listing.send_settings
+            )
+            try:
+                body = self._read_body(listing, response) if response.status_code == 200 else b""
+            finally:
+                response.close()
+        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
+            kind = "connecting" if isinstance(exc, requests.ConnectTimeout) else "reading"
+            raise self._timeout(listing, f"a {kind} timeout") from exc
+        except (requests.exceptions.SSLError, urllib3.exceptions.SSLError) as exc:
+            raise BadGateway(
+                f"the TLS handshake with {listing.origin} failed (certificate or protocol)"
+            ) from exc
+        except (requests.ConnectionError, urllib3.exceptions.ProtocolError) as exc:
+            raise _connection_failure(exc, listing.origin) from exc
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise BadGateway(
+                f"the exchange with Confluence at {listing.origin} failed ({type(exc).__name__})"
+            ) from exc
+        _log.debug(
+            "GET %s -> %d in %.1f ms", url, response.status_code, (self._clock() - started) * 1e3
+        )
+        return _Answer(response.status_code, response.headers, body)
+
+    def _read_body(self, listing: _Listing, response: requests.Response) -> bytes:
+        limit = self._options.max_page_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_big(listing)
+        raw = response.raw
+        if not isinstance(raw, urllib3.response.BaseHTTPResponse):
+            # an adapter whose raw body is something else, like a plain file object
+            return self._read_chunks(listing, response.iter_content(_CHUNK))
+        # urllib3's read(n) waits for n bytes; read1 returns after one receive, so a server
+        # dripping bytes cannot keep us past the deadline between two checks.
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            remaining = listing.deadline - self._clock()
+            if remaining <= 0:
+                raise self._timeout(listing, "the overall deadline, while reading the page")
+            if sock is not None:
+                # A stalled receive must not outlive the deadline either.
+                sock.settimeout(min(self._options.read_timeout_seconds, remaining))
+            chunk = raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                raise self._too_big(listing)
+            chunks.append(chunk)
+
+    def _read_chunks(self, listing: _Listing, chunks_in: Any) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in chunks_in:
+            if listing.deadline - self._clock() <= 0:
+                raise self._timeout(listing, "the overall deadline, while reading the page")
+            size += len(chunk)
+            if size > self._options.max_page_bytes:
+                raise self._too_big(listing)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _redirect_target(self, listing: _Listing, url: str, answer: _Answer, redirects: int) -> str:
+        location = answer.headers.get("Location")
+        if not location:
+            raise BadGateway(f"Confluence answered HTTP {answer.status} without a Location")
+        target = listing.origin.check(urljoin(url, location), "redirects to")
+        if redirects > _MAX_REDIRECTS:
+            raise BadGateway(
+                f"Confluence at {listing.origin} redirected more than {_MAX_REDIRECTS} times"
+            )
+        return target
+
+    def _retry_wait(
+        self, listing: _Listing, attempt: int, retry_after: float | None
+    ) -> float | None:
+        """How long to wait before another attempt, or None to answer now."""
+        options = self._options
+        if attempt >= options.retry_attempts:
+            return None
+        if retry_after is not None:
+            # Confluence's own figure, or nothing: retrying sooner only earns another 429.
+            if retry_after > options.retry_max_wait_seconds:
+                return None
+            wait = retry_after
+        else:
+            wait = retry.backoff(attempt, options.retry_max_wait_seconds)
+        if listing.waited + wait > options.retry_budget_seconds:
+            return None
+        if listing.deadline - self._clock() - wait < _MIN_TIME_AFTER_WAIT:
+            return None
+        return wait
+
+    def _pause(self, listing: _Listing, wait: float, reason: str, attempt: int) -> None:
+        _log.warning(
+            "%s; attempt %d of %d in %.2f s",
+            reason,
+            attempt + 1,
+            self._options.retry_attempts,
+            wait,
+        )
+        listing.waited += wait
+        self._sleep(wait)
+
+    def _gave_up(
+        self, listing: _Listing, status: int, retry_after: float | None, attempts: int
+    ) -> ConfluenceError:
+        tried = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        if status == 429:
+            return RateLimited(
+                f"Confluence at {listing.origin} is rate-limiting these requests "
+                f"(HTTP 429 after {tried}); try again later",
+                retry_after=retry.clamp_retry_after(retry_after),
+            )
+        return BadGateway(
+            f"Confluence at {listing.origin} is unavailable (HTTP {status} after {tried})"
+        )
+
+    def _timeout(self, listing: _Listing, what: str) -> UpstreamTimeout:
+        return UpstreamTimeout(
+            f"Confluence at {listing.origin} did not answer in time ({what}; "
+            f"{self._options.deadline_seconds:g} s allowed in all)"
+        )
+
+    def _too_big(self, listing: _Listing) -> BadGateway:
+        return BadGateway(
+            f"Confluence at {listing.origin} sent a page larger than "
+            f"{self._options.max_page_bytes} bytes, the cap set by SPACEGATE_MAX_PAGE_BYTES"
+        )
+
+
+def _api_root(instance_url: str) -> str:
+    # The policy has judged scheme and host; a query or fragment means nothing on an API root.
+    parts = urlsplit(instance_url.strip())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+# What requests reads from the environment for an http(s) request (proxies, CA bundle), in
+# the spellings operators use.
+_ENVIRONMENT = (
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",  # a CGI environment makes requests ignore HTTP_PROXY
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+
+
+def _environment_settings(origin: str) -> dict[str, Any]:
+    """`Session.merge_environment_settings` for `origin`, with trust_env (proxies, CA bundle).
+
+    requests re-reads the whole environment on every request: most of the cost of a request
+    through an adapter that answers from memory. Every URL of a listing shares its origin,
+    and the answer changes only when one of a few variables does, so it is cached on them.
+    """
+    fingerprint = tuple(os.environ.get(name) for name in _ENVIRONMENT)
+    settings = _cached_environment_settings(origin, fingerprint)
+    return {**settings, "proxies": dict(settings["proxies"])}
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_environment_settings(
+    origin: str, fingerprint: tuple[str | None, ...]
+) -> dict[str, Any]:
+    return requests.Session().merge_environment_settings(origin, {}, True, None, None)
+
+
+def _decode(body: bytes, url: str) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadGateway(f"{NOT_THE_LISTING} (not JSON at {url})") from None
+
+
+def _connection_failure(exc: Exception, origin: Origin) -> ConfluenceError | _Transient:
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return _Transient(f"the proxy could not reach Confluence at {origin}")
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    if isinstance(reason, urllib3.exceptions.NameResolutionError):
+        return BadGateway(f"the name {origin.host} does not resolve (DNS)")
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return _Transient(f"could not connect to Confluence at {origin} (connection refused)")
+    return _Transient(f"the connection to Confluence at {origin} was reset or closed")

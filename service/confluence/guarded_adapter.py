@@ -1,0 +1,197 @@
+"""A `requests` adapter that connects only to addresses the URL policy allows.
+
+Checking a name before calling it leaves a gap: the resolver may answer differently a moment
+later (DNS rebinding). Here the check happens where the socket is opened: the connection
+classes resolve the name once, judge every address with `UrlPolicy.address_refusal`, and
+connect to those same addresses; nothing resolves the name a second time. TLS is untouched:
+the socket is handed to urllib3's HTTPS code, which verifies the certificate and sends SNI for
+the URL's host name as usual.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
+from requests.utils import select_proxy
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
+from urllib3.util.timeout import Timeout
+
+from service.confluence.errors import AddressRefused
+from service.confluence.urlpolicy import IPAddress, UrlPolicy
+
+__all__ = ["GuardedHTTPAdapter", "GuardedHTTPConnection", "GuardedHTTPSConnection"]
+
+
+class _Guard:
+    """The connect step shared by the HTTP and HTTPS connection classes below."""
+
+    # Bound per adapter by `_pool_classes`; urllib3 builds connections from the class alone.
+    policy: ClassVar[UrlPolicy]
+
+    # Attributes of urllib3's HTTPConnection, which every concrete class below derives from.
+    _dns_host: str
+    host: str
+    port: int
+    timeout: Any
+    source_address: tuple[str, int] | None
+    socket_options: Any
+
+    def _new_conn(self) -> socket.socket:
+        # Same contract and error mapping as urllib3's HTTPConnection._new_conn, with the
+        # address check between resolving and connecting.
+        try:
+            sock = _connect_checked(
+                self.policy,
+                self._dns_host,
+                self.port,
+                Timeout.resolve_default_timeout(self.timeout),
+                self.source_address,
+                self.socket_options,
+            )
+        except (socket.gaierror, UnicodeError) as e:  # UnicodeError: a label IDNA refuses
+            raise NameResolutionError(self.host, self, e) from e  # type: ignore[arg-type]
+        except TimeoutError as e:
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+            ) from e
+        except OSError as e:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
+        sys.audit("http.client.connect", self, self.host, self.port)
+        return sock
+
+
+class GuardedHTTPConnection(_Guard, HTTPConnection):
+    """urllib3's HTTPConnection with the address check; GuardedHTTPAdapter binds `policy`."""
+
+
+class GuardedHTTPSConnection(_Guard, HTTPSConnection):
+    """urllib3's HTTPSConnection with the address check; GuardedHTTPAdapter binds `policy`."""
+
+
+def _connect_checked(
+    policy: UrlPolicy,
+    host: str,
+    port: int,
+    timeout: float | None,
+    source_address: tuple[str, int] | None,
+    socket_options: Any,
+) -> socket.socket:
+    name = host.strip("[]")
+    infos = socket.getaddrinfo(name, port, allowed_gai_family(), socket.SOCK_STREAM)
+    # Every address first, then connect: a name answering with one public and one private
+    # address must not reach the private one when the public one happens to be down.
+    _refuse_any(policy, name, [info[4][0] for info in infos])
+    error: OSError | None = None
+    for family, socktype, proto, _canonname, sockaddr in infos:
+        sock = socket.socket(family, socktype, proto)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error if error is not None else OSError(f"{name} resolves to no address")
+
+
+def _refuse_any(policy: UrlPolicy, name: str, addresses: list[str]) -> None:
+    for address in addresses:
+        ip: IPAddress = ipaddress.ip_address(address)
+        shown = None if name == address else name
+        refusal = policy.address_refusal(ip, host=shown)
+        if refusal is not None:
+            raise AddressRefused(refusal)
+
+
+def _pool_classes(policy: UrlPolicy) -> dict[str, type[HTTPConnectionPool]]:
+    http_conn = type("GuardedHTTPConnection", (GuardedHTTPConnection,), {"policy": policy})
+    https_conn = type("GuardedHTTPSConnection", (GuardedHTTPSConnection,), {"policy": policy})
+    http_pool = type(
+        "GuardedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}
+    )
+    https_pool = type(
+        "GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}
+    )
+    return {"http": http_pool, "https": https_pool}
+
+
+class GuardedHTTPAdapter(HTTPAdapter):
+    """`HTTPAdapter` whose connections are opened only to addresses `policy` allows.
+
+    A refused address raises `AddressRefused` (a `ConfluenceError`); it passes through urllib3
+    and requests unwrapped, since neither catches exceptions they do not know.
+
+    Behind a proxy (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` with ``trust_env``), the proxy
+    resolves and connects, so the adapter cannot see the address actually used: it resolves the
+    target name itself and checks every address before sending, and refuses (a connection error)
+    when it cannot resolve the name at all. The proxy's own address is the operator's choice
+    and is not checked.
+
+    One instance serves every concurrent request: it holds no per-request state, and urllib3's
+    pool manager is thread-safe.
+    """
+
+    # requests rebuilds the pool manager from these when unpickling an adapter
+    __attrs__ = [*HTTPAdapter.__attrs__, "policy"]
+
+    def __init__(
+        self,
+        policy: UrlPolicy,
+        *,
+        pool_connections: int = DEFAULT_POOLSIZE,
+        pool_maxsize: int = DEFAULT_POOLSIZE,
+        pool_block: bool = DEFAULT_POOLBLOCK,
+    ) -> None:
+        # Set before super().__init__, which builds the pool manager through init_poolmanager.
+        self.policy = policy
+        super().__init__(
+            pool_connections=pool_connections, pool_maxsize=pool_maxsize, pool_block=pool_block
+        )
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = _pool_classes(self.policy)
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        if request.url and select_proxy(request.url, proxies or {}):
+            self._check_before_proxy(request)
+        return super().send(
+            request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+        )
+
+    def _check_before_proxy(self, request: requests.PreparedRequest) -> None:
+        parts = urlsplit(request.url or "")
+        name = parts.hostname or ""
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            infos = socket.getaddrinfo(name, port, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as exc:
+            raise requests.ConnectionError(
+                f"cannot resolve {name} to check its addresses before using the proxy: {exc}",
+                request=request,
+            ) from exc
+        _refuse_any(self.policy, name, [info[4][0] for info in infos])

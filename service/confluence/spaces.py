@@ -1,0 +1,56 @@
+"""One page of Confluence's space listing (v1, v2 or Data Center) read into our `Space` items."""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+from service.confluence.errors import BadGateway
+
+__all__ = ["NOT_THE_LISTING", "Space", "page_spaces"]
+
+NOT_THE_LISTING = "Confluence answered something that is not its space listing"
+
+
+class Space(TypedDict):
+    key: str
+    name: str
+    type: str
+    status: str
+    id: NotRequired[str]
+    url: NotRequired[str]
+
+
+def page_spaces(body: object, web_url: str, where: str) -> list[Space]:
+    """The spaces of one decoded page, in Confluence's order.
+
+    `web_url` is `web_url_instance` without its trailing slash; `where` names the page in errors.
+    Anything that is not the listing's shape is a BadGateway: guessing would hand the user a
+    silently wrong list.
+    """
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list):
+        raise BadGateway(f"{NOT_THE_LISTING} (no list of results at {where})")
+    return [_space(item, web_url, where) for item in results]
+
+
+def _space(item: object, web_url: str, where: str) -> Space:
+    if not isinstance(item, dict):
+        raise BadGateway(f"{NOT_THE_LISTING} (a result that is not an object at {where})")
+    key, name, type_ = item.get("key"), item.get("name"), item.get("type")
+    # Both APIs and every Data Center release we know of send `status`; no default is safe,
+    # since an archived space must not pass for a current one.
+    status = item.get("status")
+    if not all(isinstance(v, str) for v in (key, name, type_, status)):
+        raise BadGateway(
+            f"{NOT_THE_LISTING} (a space without a text key, name, type or status at {where})"
+        )
+    space: Space = {"key": key, "name": name, "type": type_, "status": status}
+    space_id = item.get("id")
+    # v1 sends a number, v2 a string; bool is an int to Python but not an id to anyone.
+    if isinstance(space_id, int | str) and not isinstance(space_id, bool):
+        space["id"] = str(space_id)
+    links = item.get("_links")
+    webui = links.get("webui") if isinstance(links, dict) else None
+    if isinstance(webui, str) and webui:
+        space["url"] = web_url + (webui if webui.startswith("/") else "/" + webui)
+    return space

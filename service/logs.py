@@ -1,0 +1,104 @@
+"""JSON log lines with the request id, and secrets kept out of them.
+
+Nothing in spacegate logs a body or an Authorization header in the first place; as a second
+line of defence, the secrets of the request being served (its api_token, its bearer token)
+and the configured JWT secret are registered here and replaced by `***` in every formatted
+line, traceback included.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable
+
+__all__ = [
+    "JsonFormatter",
+    "configure_logging",
+    "remember_secrets",
+    "request_id_var",
+]
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "spacegate_request_id", default=None
+)
+_request_secrets: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "spacegate_request_secrets", default=()
+)
+_process_secrets: set[str] = set()
+
+# Short values ("a", "1") would mangle every line they happen to appear in.
+_MIN_SECRET_LENGTH = 4
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+def remember_secrets(*values: object, process_wide: bool = False) -> None:
+    """Register values that must never appear in a log line: for this request, or always.
+
+    A request's secrets live in its task's context and vanish with it, so nothing resets them.
+    """
+    kept = tuple(v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LENGTH)
+    if process_wide:
+        _process_secrets.update(kept)
+    elif kept:
+        _request_secrets.set(_request_secrets.get() + kept)
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _scrubbed(value: object, secrets: Iterable[str]) -> object:
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return _scrub(text, secrets)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        secrets = (*_request_secrets.get(), *_process_secrets)
+        if secrets:
+            # before encoding: JSON escapes would hide a secret holding quotes or backslashes
+            entry = {key: _scrubbed(value, secrets) for key, value in entry.items()}
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stderr for spacegate, Connexion and uvicorn alike."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "connexion"):
+        named = logging.getLogger(name)
+        named.handlers[:] = []
+        named.propagate = True
+    # Our own access line carries the request id; uvicorn's would repeat it without.
+    logging.getLogger("uvicorn.access").disabled = True
+    # Connexion logs every validation problem at INFO, with the submitted values.
+    logging.getLogger("connexion").setLevel(max(logging.WARNING, root.level))

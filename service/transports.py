@@ -1,0 +1,17 @@
+"""The composition root's one choice: which transport serves the mode."""
+
+from __future__ import annotations
+
+from service.confluence.transport import LiveTransport, Transport
+from service.settings import Settings
+
+__all__ = ["transport_for"]
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.mode == "live":
+        return LiveTransport(settings)
+    # Imported here so that the live service never loads the mock machinery.
+    from mocks.transport import CassetteTransport
+
+    return CassetteTransport.from_folder(settings.cassettes)

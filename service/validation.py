@@ -1,0 +1,167 @@
+"""Request validation from the spec's schemas, reporting every problem at once.
+
+Connexion's own validators stop at the first error and answer 400 problem+json; the contract
+wants one 422 listing every header and body problem in pydantic v1's vocabulary. These
+validators plug into Connexion's `validator_map`: the header validator leaves its problems in
+the ASGI scope, the body validator adds the body's, then the request rules' (URL policy,
+mock scenario), and raises them together.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import ValidationError
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
+
+from service import problems as p
+from service.errors import InvalidJson, RequestInvalid
+from service.logs import remember_secrets
+from service.problems import Loc, Problem
+
+__all__ = ["RequestRule", "parse_json_object", "schema_problems", "validator_map"]
+
+HEADER_PROBLEMS = "spacegate.header_problems"
+
+# A rule sees a body that passed the schema where `invalid` does not name a field; it
+# returns the problems that need configuration or the mode to find.
+RequestRule = Callable[[Mapping[str, Any], Headers, frozenset[Loc]], list[Problem]]
+
+# When a field breaks several keywords, report the most basic one, as pydantic does.
+_PRIORITY = ("type", "minLength", "format", "pattern")
+_URL_SCHEME = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://")
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or InvalidJson (400) saying what is wrong with it."""
+    if not raw.strip():
+        raise InvalidJson("Request body is empty; send a JSON object")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJson(f"Request body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidJson(
+            f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InvalidJson("Request body is nested too deeply") from None
+    except ValueError as exc:  # NaN / Infinity
+        raise InvalidJson(f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+            type(value), "a number"
+        )
+        raise InvalidJson(f"Request body must be a JSON object, not {kind}")
+    return value
+
+
+def _problem_for(error: ValidationError, loc: Loc, schema: Mapping[str, Any]) -> Problem:
+    if error.validator == "type":
+        if error.instance is None:
+            return p.none_not_allowed(loc)
+        return p.not_a_string(loc)
+    if error.validator == "minLength":
+        return p.too_short(loc)
+    if schema.get("format") == "uuid":
+        return p.not_a_uuid(loc)
+    if error.validator == "pattern":
+        # The only patterned strings of the contract are URLs.
+        if not _URL_SCHEME.match(error.instance):
+            return p.url_scheme_invalid(loc)
+        return p.url_host_invalid(loc)
+    return {"loc": list(loc), "msg": error.message, "type": f"value_error.{error.validator}"}
+
+
+def _field_problem(schema: Mapping[str, Any], value: Any, loc: Loc) -> Problem | None:
+    errors = list(Draft4Validator(schema).iter_errors(value))
+    if not errors:
+        return None
+    errors.sort(key=lambda e: _PRIORITY.index(e.validator) if e.validator in _PRIORITY else 99)
+    return _problem_for(errors[0], loc, schema)
+
+
+def schema_problems(schema: Mapping[str, Any], body: Mapping[str, Any], loc: Loc) -> list[Problem]:
+    """One problem per property of `schema` that `body` breaks, in the schema's order."""
+    found: list[Problem] = []
+    required = set(schema.get("required", ()))
+    for name, subschema in schema.get("properties", {}).items():
+        field_loc = (*loc, name)
+        if name not in body:
+            if name in required:
+                found.append(p.missing(field_loc))
+            continue
+        problem = _field_problem(subschema, body[name], field_loc)
+        if problem is not None:
+            found.append(problem)
+    return found
+
+
+class HeaderValidator(ParameterValidator):
+    """Checks header parameters and keeps the problems for the body validator to report."""
+
+    def validate(self, scope: Scope) -> None:
+        headers = Headers(scope=scope)
+        found: list[Problem] = []
+        for param in self.parameters.get("header", []):
+            name = param["name"]
+            loc = ("header", name.lower())
+            value = headers.get(name)
+            if value is None:
+                if param.get("required"):
+                    found.append(p.missing(loc))
+                continue
+            problem = _field_problem(param.get("schema", {}), value, loc)
+            if problem is not None:
+                found.append(problem)
+        scope[HEADER_PROBLEMS] = found
+
+
+def _body_validator(rules: Sequence[RequestRule]) -> type[AbstractRequestBodyValidator]:
+    class BodyValidator(AbstractRequestBodyValidator):
+        async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+            messages = []
+            chunks = []
+            more_body = True
+            while more_body:
+                message = await receive()
+                messages.append(message)
+                chunks.append(message.get("body", b""))
+                more_body = message.get("more_body", False)
+            body = parse_json_object(b"".join(chunks))
+            # The first place the api_token is known: from here on, no log line may show it.
+            remember_secrets(body.get("api_token"))
+            found = list(scope.get(HEADER_PROBLEMS, ()))
+            found += schema_problems(self._schema, body, ("body",))
+            invalid = frozenset(tuple(problem["loc"]) for problem in found)
+            headers = Headers(scope=scope)
+            for rule in rules:
+                found += rule(body, headers, invalid)
+            if found:
+                raise RequestInvalid(found)
+            return self._insert_messages(receive, messages=messages), scope
+
+    return BodyValidator
+
+
+def validator_map(rules: Sequence[RequestRule] = ()) -> dict[str, Any]:
+    """Connexion's `validator_map` for the contract; `rules` run after the schema checks."""
+    # The map is merged shallowly: this "body" entry replaces Connexion's whole body map,
+    # which is what we want, since the operation consumes JSON alone.
+    return {
+        "parameter": HeaderValidator,
+        "body": MediaTypeDict({"*/*json": _body_validator(rules)}),
+    }

@@ -1,0 +1,103 @@
+"""Logs are JSON with a request id, and never carry an api_token, a password or a bearer token."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from service.logs import JsonFormatter
+from tests.support.tokens import TEST_SECRET, auth_headers, mint
+
+API_TOKEN = "Sup3r-Secret-Api-Token-Value-41"
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Every record of every logger, at DEBUG, formatted as the service formats them."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+def test_no_secret_reaches_a_log_line_or_an_error_body(live, body, confluence, log_lines):
+    token = mint()
+    headers = auth_headers(token)
+    bodies = []
+    cases = [
+        body("three", api_token=API_TOKEN),  # Confluence refuses it: 403
+        body("legacy-401", api_token=API_TOKEN),
+        body("unavailable", api_token=API_TOKEN),  # 502, after retries logged at WARNING
+        body("html", api_token=API_TOKEN),
+        body("rate-limited", api_token=API_TOKEN),
+        body("three", api_token=API_TOKEN, root=confluence.url + "/nope/rest/api"),
+        body("three", api_token=API_TOKEN, instance_url="ftp://x"),  # 422
+        body("three", api_token=API_TOKEN) | {"username": None},
+        body("three"),  # 200
+    ]
+    for sent in cases:
+        response = requests.post(live.api, json=sent, headers=headers, timeout=20)
+        bodies.append(response.text)
+    # a token in the wrong place, and a broken one: refused, and not logged either
+    requests.post(live.api, json=body(), headers=auth_headers(token + "x"), timeout=20)
+    requests.post(live.api, data=API_TOKEN.encode(), headers=headers, timeout=20)
+
+    text = log_lines.getvalue()
+    assert text.count("\n") > len(cases), "the capture saw the service's log lines"
+    for secret in (API_TOKEN, token, TEST_SECRET, "standin-api-token"):
+        assert secret not in text
+        assert all(secret not in b for b in bodies)
+
+
+def test_every_line_is_json_with_the_request_id(live, body, log_lines):
+    response = requests.post(
+        live.api,
+        json=body("three"),
+        headers=auth_headers() | {"x-request-id": "trace-123"},
+        timeout=20,
+    )
+    assert response.headers["x-request-id"] == "trace-123"
+    entries = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    access = [e for e in entries if e["logger"] == "spacegate.access"]
+    assert access
+    assert access[-1]["request_id"] == "trace-123"
+    assert access[-1]["status"] == 200
+    assert access[-1]["path"] == "/v2/confluence/space-listing"
+
+
+def test_an_unsafe_request_id_is_replaced(live):
+    response = requests.get(live.url + "/healthz", headers={"x-request-id": "a b\tc"}, timeout=5)
+    assert response.headers["x-request-id"] != "a b\tc"
+    assert len(response.headers["x-request-id"]) == 32
+
+
+def test_an_unexpected_error_is_a_500_that_reveals_nothing(live_settings, body, log_lines):
+    from service.confluence.transport import LiveTransport
+    from tests.support.servers import serve
+
+    class Exploding(LiveTransport):
+        def adapter_for(self, headers):
+            raise RuntimeError(f"boom with {API_TOKEN}")
+
+    with serve(live_settings, transport=Exploding(live_settings)) as service:
+        response = requests.post(
+            service.api, json=body(api_token=API_TOKEN), headers=auth_headers(), timeout=20
+        )
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
+    text = log_lines.getvalue()
+    assert "RuntimeError" in text  # the operator sees what happened...
+    assert API_TOKEN not in text  # ...but not the secret in its message
