@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import anyio
@@ -14,6 +15,10 @@ from service.confluence.client import ClientOptions, ConfluenceClient, Credentia
 from service.confluence.transport import Transport
 
 __all__ = ["SpaceListing"]
+
+
+def _no_wait(_seconds: float) -> None:
+    return None
 
 
 class SpaceListing:
@@ -36,7 +41,13 @@ class SpaceListing:
         # The token was verified before validation; the tenant is compared after it, so that a
         # malformed x-tenantid is a 422 and not a 403 (CONTRACT.md's order of checks).
         check_tenant(token_info, self._tenant_claim, headers["x-tenantid"])
-        client = ConfluenceClient(self._transport.adapter_for(headers), self._options)
+        client = ConfluenceClient(
+            self._transport.adapter_for(headers),
+            self._options,
+            # A transport answering from memory has nothing to wait for: its retry waits pass
+            # at once (still counted against the budget), so the event loop never sleeps.
+            sleep=time.sleep if self._transport.blocking else _no_wait,
+        )
         call = functools.partial(
             client.list_spaces,
             body["instance_url"],

@@ -1,0 +1,146 @@
+"""The command line as an operator runs it: separate processes, environment, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+from tests.confluence_standin import VALID_TOKEN
+from tests.support.contract import assert_conforms
+from tests.support.tokens import TENANT
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "cli-test-secret-which-is-long-enough-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(**variables: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
+    return env | {"PYTHONPATH": str(ROOT)} | variables
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+@contextmanager
+def serving(*args: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python -m service serve` on a free port, its stderr going to `log`."""
+    port = free_port()
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve", "--port", str(port), *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"serve did not start: {log.read_text()}")
+            time.sleep(0.1)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def live_env(confluence) -> dict[str, str]:
+    return environment(
+        SPACEGATE_MODE="live",
+        SPACEGATE_JWT_SECRET=SECRET,
+        SPACEGATE_ALLOWED_HOSTS=f"127.0.0.1:{confluence.port}",
+        SPACEGATE_ALLOW_HTTP="true",
+        SPACEGATE_ALLOW_PRIVATE_ADDRESSES="true",
+    )
+
+
+def test_token_mints_a_jwt_for_the_configured_secret(live_env):
+    result = run("token", "--tenant", TENANT, "--ttl", "120", env=live_env)
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert claims["tenant_id"] == TENANT
+    assert 100 < claims["exp"] - time.time() <= 120
+
+
+def test_token_refuses_a_tenant_that_is_not_a_uuid(live_env):
+    result = run("token", "--tenant", "acme", env=live_env)
+    assert result.returncode == 2
+    assert "UUID" in result.stderr
+
+
+def test_a_minted_token_lists_the_stand_ins_spaces(live_env, confluence, tmp_path):
+    """The issue's "done when": serve live, mint a token, list spaces."""
+    token = run("token", "--tenant", TENANT, env=live_env).stdout.strip()
+    with serving("--mode", "live", env=live_env, log=tmp_path / "serve.log") as (url, _):
+        response = requests.post(
+            url + "/v2/confluence/space-listing",
+            json={
+                "instance_url": confluence.cloud_root,
+                "web_url_instance": confluence.url + "/wiki",
+                "username": "three",
+                "api_token": VALID_TOKEN,
+            },
+            headers={"Authorization": f"Bearer {token}", "x-tenantid": TENANT},
+            timeout=20,
+        )
+    assert_conforms(response)
+    assert response.status_code == 200
+    assert [s["key"] for s in response.json()["spaces"]] == ["KB", "IT", "HR"]
+
+
+def test_serve_logs_json_says_the_mode_and_keeps_the_secret_out(live_env, tmp_path):
+    log = tmp_path / "serve.log"
+    with serving("--mode", "live", "--workers", "2", env=live_env, log=log) as (url, _):
+        for _ in range(4):
+            assert requests.get(url + "/healthz", timeout=5).json()["mode"] == "live"
+    stderr = log.read_text()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert any("LIVE MODE" in line["message"] for line in lines)
+    assert SECRET not in stderr
+    # uvicorn's own lines come through the same JSON formatter
+    assert any(line["logger"].startswith("uvicorn") for line in lines)
+
+
+def test_serve_refuses_a_bad_setting_and_names_it(live_env):
+    result = run("serve", env=live_env | {"SPACEGATE_DEADLINE_SECONDS": "soon"})
+    assert result.returncode == 2
+    assert "SPACEGATE_DEADLINE_SECONDS" in result.stderr
+
+
+def test_live_serve_without_a_key_names_the_variable():
+    result = run("serve", "--mode", "live", env=environment())
+    assert result.returncode == 2
+    assert "SPACEGATE_JWT_SECRET" in result.stderr
