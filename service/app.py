@@ -114,6 +114,13 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/", "home", home, methods=["GET"])
+    scenarios = transport.scenarios()
+    if scenarios is not None:
+
+        async def list_scenarios(_request: Request) -> Response:
+            return JSONResponse({"scenarios": scenarios})
+
+        app.add_url_rule("/mock/scenarios", "scenarios", list_scenarios, methods=["GET"])
 
     app.add_middleware(
         RequestContext,

@@ -21,7 +21,7 @@ from service import problems
 from service.confluence import errors as upstream
 from service.errors import ApiError, InvalidToken, MethodNotAllowed, NotFound, RequestInvalid
 
-__all__ = ["error_body", "install_error_table"]
+__all__ = ["error_body", "install_error_table", "status_of"]
 
 logger = logging.getLogger("spacegate.errors")
 
@@ -35,6 +35,15 @@ _UPSTREAM: dict[type[upstream.ConfluenceError], tuple[int, str | None]] = {
     upstream.UpstreamTimeout: (504, "confluence_timeout"),
 }
 _INSTANCE_URL = ("body", "instance_url")
+
+
+def _upstream_entry(exc: upstream.ConfluenceError) -> tuple[int, str | None]:
+    return next(entry for kind, entry in _UPSTREAM.items() if isinstance(exc, kind))
+
+
+def status_of(exc: upstream.ConfluenceError) -> int:
+    """The status a Confluence failure becomes (the record command stores it)."""
+    return _upstream_entry(exc)[0]
 
 
 def error_body(detail: object, code: str | None = None) -> bytes:
@@ -70,7 +79,7 @@ async def api_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResp
 
 async def confluence_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, upstream.ConfluenceError)
-    status, code = next(v for k, v in _UPSTREAM.items() if isinstance(exc, k))
+    status, code = _upstream_entry(exc)
     logger.warning("Confluence request failed: %s (%s)", type(exc).__name__, exc.detail)
     if isinstance(exc, upstream.RootNotFound):
         return _response(422, [problems.confluence_not_found(_INSTANCE_URL, exc.detail)], None)

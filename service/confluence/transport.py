@@ -52,7 +52,15 @@ class Transport(Protocol):
         ...
 
     def adapter_for(self, headers: Mapping[str, str]) -> BaseAdapter:
-        """The adapter that serves every Confluence request of one API request."""
+        """The adapter that serves every Confluence request of one API request.
+
+        An adapter that knows the upstream has no API at the requested path may raise
+        `RootNotFound` instead of answering 404, to say which root it expects.
+        """
+        ...
+
+    def scenarios(self) -> list[dict[str, object]] | None:
+        """What a recorded transport can play, for `GET /mock/scenarios`; None when live."""
         ...
 
     def close(self) -> None:
@@ -85,6 +93,9 @@ class LiveTransport:
 
     def adapter_for(self, headers: Mapping[str, str]) -> BaseAdapter:
         return self._adapter
+
+    def scenarios(self) -> list[dict[str, object]] | None:
+        return None
 
     def close(self) -> None:
         self._adapter.close()

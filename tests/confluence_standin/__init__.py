@@ -33,13 +33,14 @@ a JSON 405):
 ``/confluence/rest/api/space``        dc      the same under a context path
 ====================================  ======  ==================================================
 
-Authentication is Basic ``username:VALID_TOKEN``. The username picks a persona; another token
+Authentication is Basic ``username:VALID_TOKEN``. The username (or an email's local part:
+``html@standin.example``) picks a persona; another token
 (or none) is refused as Confluence does: 403 JSON on Cloud paths, Tomcat's HTML 401 on Data
 Center paths. Unknown usernames act as ``three``.
 
 Personas (all flavors unless said):
 
-- listings: ``three`` (KB, IT, HR), ``empty``, ``many`` (10,000), ``personal-and-archived``,
+- listings: ``three`` (KB, IT, HR), ``empty``, ``many`` (10,000), ``over-a-thousand`` (1,234), ``personal-and-archived``,
   ``unicode``, ``big-page`` (one ~20 MB page), ``v1-forms`` (63 spaces, v1/dc pages of at most
   10 whose ``next`` cycles through ``/rest/...``, ``rest/...`` and an absolute URL).
 - APIs gone: ``v2-gone`` (v2 JSON 404), ``v1-gone`` (v1 and dc 410 text), ``both-gone``.

@@ -35,6 +35,7 @@ PERSONAS: frozenset[str] = frozenset(
         "three",
         "empty",
         "many",
+        "over-a-thousand",
         "personal-and-archived",
         "unicode",
         "v1-forms",
@@ -85,8 +86,13 @@ class Space:
 
 
 def persona_of(username: str | None) -> str:
-    """The persona a username selects; unknown or missing names get the default one."""
-    return username if username in PERSONAS else "three"
+    """The persona a username selects; unknown or missing names get the default one.
+
+    An email address selects by its local part (``html@standin.example`` is ``html``), as
+    Cloud usernames are emails, and recordings can scrub a username that appears nowhere else.
+    """
+    name = (username or "").partition("@")[0]
+    return name if name in PERSONAS else "three"
 
 
 # The seed's three spaces. Ids rise in the seed's order, so v2 (by id) lists KB, IT, HR while
@@ -199,6 +205,9 @@ def _dataset(persona: str) -> Sequence[Space]:
             return ()
         case "many":
             return _many()
+        case "over-a-thousand":
+            # five v2 pages: enough paging for the mock's "many" scenario, small to record
+            return _many()[:1234]
         case "personal-and-archived":
             return _PERSONAL_AND_ARCHIVED
         case "unicode":

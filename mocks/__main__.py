@@ -1,0 +1,116 @@
+"""`python -m mocks record|list`: make a scenario cassette from a real Confluence, or list them."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mocks.record import record_scenario
+from mocks.scenarios import ScenarioError, load_scenarios
+from service.confluence.client import ClientOptions
+from service.settings import ConfigError, Settings
+
+__all__ = ["main"]
+
+TOKEN_VARIABLE = "SPACEGATE_RECORD_API_TOKEN"  # noqa: S105 - the variable's name
+
+
+def _api_token() -> str | None:
+    token = os.environ.get(TOKEN_VARIABLE)
+    if token:
+        return token
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass("Confluence API token (not echoed): ") or None
+
+
+def _record(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    token = _api_token()
+    if token is None:
+        print(
+            f"no API token: set {TOKEN_VARIABLE} or run from a terminal to be asked for it "
+            "(it is never taken from the command line)",
+            file=sys.stderr,
+        )
+        return 2
+    folder = args.cassettes or settings.cassettes
+    try:
+        recording = record_scenario(
+            folder=folder,
+            scenario=args.scenario,
+            instance_url=args.instance_url,
+            web_url=args.web_url,
+            username=args.username,
+            api_token=token,
+            # the site's name is scrubbed from the cassette, so not named here either
+            description=args.description or f"Recorded on {datetime.date.today().isoformat()}",
+            options=ClientOptions.from_settings(settings),
+            force=args.force,
+        )
+    except FileExistsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(
+        f"recorded {recording.interactions} interaction(s) to {recording.path}: spacegate "
+        f"answered {recording.status}"
+        + (f" with {recording.spaces} space(s)" if recording.status == 200 else "")
+    )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    folder = args.cassettes or Settings.from_env().cassettes
+    for scenario in load_scenarios(folder).values():
+        kind = "recorded" if scenario.fault is None else f"declared {scenario.fault}"
+        print(
+            f"{scenario.name:24} {scenario.status}  {scenario.root:16} {kind:10}  "
+            f"{scenario.description}"
+        )
+    return 0
+
+
+def _scenario_name(value: str) -> str:
+    if not value or not all(c.isalnum() or c == "-" for c in value) or value != value.lower():
+        raise argparse.ArgumentTypeError("lower-case letters, digits and dashes")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mocks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    record = commands.add_parser(
+        "record",
+        help="record a scenario cassette from a Confluence you can reach",
+        description=f"The API token comes from {TOKEN_VARIABLE}, or a prompt.",
+    )
+    record.add_argument("--scenario", required=True, type=_scenario_name)
+    record.add_argument("--instance-url", required=True, help="the REST API root")
+    record.add_argument("--web-url", required=True, help="the web UI root")
+    record.add_argument("--username", required=True)
+    record.add_argument("--description", help="one line shown by GET /mock/scenarios")
+    record.add_argument("--cassettes", type=Path, help="folder (default: SPACEGATE_CASSETTES)")
+    record.add_argument("--force", action="store_true", help="record over an existing cassette")
+    record.set_defaults(run=_record)
+    listing = commands.add_parser("list", help="list the scenarios of the cassettes folder")
+    listing.add_argument("--cassettes", type=Path)
+    listing.set_defaults(run=_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ConfigError, ScenarioError) as exc:
+        print(f"spacegate: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""A `requests` adapter that answers from one scenario's cassette, with a cursor of its own.
+
+One adapter serves one API request (DESIGN.md, replay semantics): each Confluence request
+takes the first matching interaction after the last one played, so a recorded 429-then-200
+plays in order; past the last match, the last match repeats. Nothing is shared between
+adapters, and nothing is patched: concurrent API requests cannot see each other.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+from vcr.matchers import requests_match
+from vcr.request import Request
+
+from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, Scenario
+from service.confluence.errors import RootNotFound
+
+__all__ = ["CassetteAdapter", "DeclaredFault"]
+
+_PLACEHOLDER = RECORDED_ORIGIN.encode()
+# How the recorded body was framed on the wire says nothing about the replayed one.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+class DeclaredFault(RuntimeError):
+    """The unexpected exception a scenario declares, so a client can see our 500."""
+
+
+class CassetteAdapter(BaseAdapter):
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self._cursor = 0
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        url = request.url or ""
+        if self.scenario.fault is not None:
+            raise self._fault(request)
+        wanted = Request(request.method or "GET", url, request.body, dict(request.headers))
+        recorded = self._play(wanted)
+        if recorded is None:
+            # Confluence would answer 404 here; unlike a real 404, the mock knows what the
+            # caller should have sent, and says so.
+            raise RootNotFound(
+                f"Confluence answered 404 Not Found: the mock scenario '{self.scenario.name}' "
+                f"expects an instance_url ending in {self.scenario.root}, like "
+                f"{_origin(url).decode()}{self.scenario.root}"
+            )
+        return _response(request, recorded, _origin(url))
+
+    def close(self) -> None:
+        pass
+
+    def _play(self, wanted: Request) -> Mapping[str, Any] | None:
+        interactions = self.scenario.interactions
+        for index in range(self._cursor, len(interactions)):
+            stored, response = interactions[index]
+            if requests_match(wanted, stored, MATCH_ON):
+                self._cursor = index + 1
+                return response
+        for index in reversed(range(self._cursor)):
+            stored, response = interactions[index]
+            if requests_match(wanted, stored, MATCH_ON):
+                return response
+        return None
+
+    def _fault(self, request: requests.PreparedRequest) -> Exception:
+        # Raised as the real transport raises them, so the client maps them as it would live.
+        host = urlsplit(request.url or "").hostname or "confluence"
+        if self.scenario.fault == "timeout":
+            pool = urllib3.HTTPConnectionPool(host)
+            return requests.exceptions.ReadTimeout(
+                ReadTimeoutError(pool, request.url, "Read timed out. (declared fault)"),
+                request=request,
+            )
+        if self.scenario.fault == "connection-refused":
+            reason = NewConnectionError(None, "[Errno 111] Connection refused (declared fault)")  # type: ignore[arg-type]
+            return requests.exceptions.ConnectionError(reason, request=request)
+        return DeclaredFault(f"the scenario '{self.scenario.name}' declares an unexpected error")
+
+
+def _origin(url: str) -> bytes:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".encode()
+
+
+def _response(
+    request: requests.PreparedRequest, recorded: Mapping[str, Any], origin: bytes
+) -> requests.Response:
+    body: bytes = recorded["body"]["string"] or b""
+    body = body.replace(_PLACEHOLDER, origin)
+    headers = CaseInsensitiveDict(
+        {
+            name: ", ".join(v.replace(RECORDED_ORIGIN, origin.decode()) for v in values)
+            for name, values in recorded["headers"].items()
+            if name.lower() not in _FRAMING
+        }
+    )
+    headers["Content-Length"] = str(len(body))
+    status = recorded["status"]
+    # A urllib3 response as raw, as HTTPAdapter builds it: the client reads it in bounded
+    # chunks, exactly as it reads a socket.
+    raw = urllib3.HTTPResponse(
+        body=io.BytesIO(body),
+        headers=dict(headers),
+        status=status["code"],
+        reason=status["message"],
+        preload_content=False,
+        decode_content=True,
+    )
+    response = requests.Response()
+    response.status_code = status["code"]
+    response.reason = status["message"]
+    response.headers = headers
+    response.raw = raw
+    response.url = request.url or ""
+    response.encoding = get_encoding_from_headers(headers)
+    response.request = request
+    return response
