@@ -32,7 +32,12 @@ _process_secrets: set[str] = set()
 
 # Short values ("a", "1") would mangle every line they happen to appear in.
 _MIN_SECRET_LENGTH = 4
-_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# uvicorn adds color_message, a copy of the message with terminal escapes
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 def remember_secrets(*values: object, process_wide: bool = False) -> None:
