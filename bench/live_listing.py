@@ -302,17 +302,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
     info = machine()
     with StandIn(page_delay=args.page_delay) as standin:
         web_url = f"{standin.url}/wiki"
-        expected = [
-            {
-                "key": s["key"],
-                "name": s["name"],
-                "type": s["type"],
-                "status": s["status"],
-                "id": s["id"],
-                "url": web_url + s["webui"],
-            }
-            for s in standin.expected_spaces(USERNAME, flavor="v2")
-        ]
+        expected = standin.expected_listing(USERNAME, web_url)
         body = {
             "instance_url": standin.cloud_root,
             "web_url_instance": web_url,

@@ -98,17 +98,7 @@ def roots(confluence: StandIn) -> dict[str, str]:
 
 
 def expected(confluence: StandIn, persona: str, flavor: str, web: str = WEB) -> list[dict]:
-    return [
-        {
-            "key": s["key"],
-            "name": s["name"],
-            "type": s["type"],
-            "status": s["status"],
-            "id": s["id"],
-            "url": web.rstrip("/") + s["webui"],
-        }
-        for s in confluence.expected_spaces(persona, flavor=flavor)
-    ]
+    return confluence.expected_listing(persona, web, flavor)
 
 
 def list_spaces(client: ConfluenceClient, root: str, username: str, token: str = VALID_TOKEN):

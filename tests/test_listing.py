@@ -18,17 +18,7 @@ def list_spaces(service, sent: dict, *, timeout: float = 20) -> requests.Respons
 
 
 def expected(confluence, username: str, flavor: str, web_url: str) -> list[dict]:
-    return [
-        {
-            "key": s["key"],
-            "name": s["name"],
-            "type": s["type"],
-            "status": s["status"],
-            "id": s["id"],
-            "url": web_url + s["webui"],
-        }
-        for s in confluence.expected_spaces(username, flavor=flavor)
-    ]
+    return confluence.expected_listing(username, web_url, flavor)
 
 
 def error(response: requests.Response, status: int, code: str) -> str:

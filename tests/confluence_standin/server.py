@@ -734,3 +734,13 @@ class StandIn:
         fail or misbehave return the spaces behind the failure; `runaway` raises ValueError.
         """
         return self._site.expected_spaces(username, flavor)
+
+    def expected_listing(
+        self, username: str | None, web_url: str, flavor: Flavor = "v2"
+    ) -> list[dict[str, str]]:
+        """The spaces spacegate must answer for this username: `url` is `web_url` + webui."""
+        return [
+            {k: v for k, v in space.items() if k != "webui"}
+            | {"url": web_url.rstrip("/") + space["webui"]}
+            for space in self.expected_spaces(username, flavor)
+        ]
