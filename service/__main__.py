@@ -19,20 +19,25 @@ __all__ = ["main"]
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.asgi import make_app
+
     if args.mode:
         # Workers are separate processes that read the environment, not our arguments.
         os.environ["SPACEGATE_MODE"] = args.mode
-    Settings.from_env()  # refuse to start on a bad setting, before any worker is spawned
-    uvicorn.run(
-        "service.asgi:make_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    # Built here first so that a bad setting or cassette stops the command with a message
+    # naming it, before any worker is spawned.
+    app = make_app()
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "access_log": False,  # spacegate writes its own access line, with the request id
+        "server_header": False,
+    }
+    if args.workers == 1:
+        uvicorn.run(app, **options)
+    else:
+        uvicorn.run("service.asgi:make_app", factory=True, workers=args.workers, **options)
     return 0
 
 

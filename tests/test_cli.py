@@ -140,6 +140,14 @@ def test_serve_refuses_a_bad_setting_and_names_it(live_env):
     assert "SPACEGATE_DEADLINE_SECONDS" in result.stderr
 
 
+def test_mock_serve_with_an_unusable_cassette_names_the_variable(tmp_path):
+    (tmp_path / "default.yaml").write_text("interactions: []\nversion: 1\n")
+    result = run("serve", env=environment(SPACEGATE_CASSETTES=str(tmp_path)))
+    assert result.returncode == 2
+    assert "SPACEGATE_CASSETTES" in result.stderr
+    assert "default.yaml" in result.stderr
+
+
 def test_live_serve_without_a_key_names_the_variable():
     result = run("serve", "--mode", "live", env=environment())
     assert result.returncode == 2
