@@ -38,5 +38,10 @@ class Cors(CORSMiddleware):
             error_body(f"CORS preflight refused: {reasons}", "cors_refused"),
             status_code=400,
             media_type="application/json",
-            headers={k: v for k, v in response.headers.items() if k.lower() != "content-length"},
+            # Starlette's own framing and text/plain type would override the JSON ones
+            headers={
+                k: v
+                for k, v in response.headers.items()
+                if k.lower() not in ("content-length", "content-type")
+            },
         )

@@ -28,7 +28,7 @@ from service.settings import Settings
 from tests.support.servers import RunningService
 from tests.support.tokens import TENANT, mint
 
-__all__ = ["BREAKAGES", "Breakage", "serve_broken"]
+__all__ = ["BREAKAGES", "Breakage", "EveryHostRefused", "serve_broken"]
 
 Scope = dict[str, Any]
 
@@ -44,7 +44,7 @@ class Request:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
 
@@ -58,7 +58,7 @@ class Answer:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     @json.setter
@@ -79,7 +79,10 @@ class Answer:
 class Breakage:
     """Wraps the real ASGI app; subclasses override `request` and/or `answer`."""
 
+    # The rules the harness must report failed.
     expected: ClassVar[tuple[str, ...]] = ()
+    # The schemathesis phases a test run needs to see it; none: the probes alone catch it.
+    phases: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -172,6 +175,7 @@ class NoTokenAccepted(Breakage):
     """A request without a token is served as if it had one (a 200 without a token)."""
 
     expected = ("no_token_is_401", "ignored_auth")
+    phases = ("examples",)
 
     def request(self, request: Request) -> None:
         if "authorization" not in request.headers:
@@ -215,6 +219,7 @@ class NonUuidTenantAccepted(Breakage):
     """A non-UUID x-tenantid accepted as the tenant."""
 
     expected = ("non_uuid_tenant_is_422[not-a-uuid]", "negative_data_rejection")
+    phases = ("coverage",)
 
     def request(self, request: Request) -> None:
         tenant = request.headers.get("x-tenantid")
@@ -225,7 +230,7 @@ class NonUuidTenantAccepted(Breakage):
 class SpaceStatusDropped(Breakage):
     """200 items without `status`."""
 
-    expected = ("spaces_have_required_fields", "response_schema_conformance")
+    expected = ("spaces_have_required_fields", "documented_response")
 
     def answer(self, request: Request, answer: Answer) -> None:
         body = answer.json
@@ -239,6 +244,7 @@ class UndocumentedStatus(Breakage):
     """406 Not Acceptable for a wrong content-type: a status openapi.yaml does not document."""
 
     expected = ("documented_response", "status_code_conformance")
+    phases = ("coverage",)
 
     def answer(self, request: Request, answer: Answer) -> None:
         if answer.status == 415:
@@ -260,7 +266,7 @@ class ApiTokenEchoed(Breakage):
 class AllowDropped(Breakage):
     """405 without `Allow`."""
 
-    expected = ("method_not_allowed_has_allow", "unsupported_method")
+    expected = ("method_not_allowed_has_allow",)
 
     def answer(self, request: Request, answer: Answer) -> None:
         answer.drop_header("allow")
@@ -378,6 +384,48 @@ class UnknownFieldsRefused(Breakage):
             }
 
 
+class ValidRequestsRefused(Breakage):
+    """Valid requests refused with a 422 that is not a business one (`value_error.missing`)."""
+
+    expected = ("contract_positive_data_acceptance", "valid_request_succeeds")
+    phases = ("examples",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if answer.status == 200 and request.method == "POST":
+            answer.status = 422
+            answer.json = {
+                "detail": [
+                    {
+                        "loc": ["body", "username"],
+                        "msg": "field required",
+                        "type": "value_error.missing",
+                    }
+                ]
+            }
+
+
+class EveryHostRefused(Breakage):
+    """Not a broken server for generated requests: a deployment whose allow-list refuses every
+    host answers valid requests with the business 422 `value_error.url.host`, which CONTRACT.md
+    allows. Only the probes that insist on a 200 for the pinned body may fail."""
+
+    expected = ("valid_request_succeeds",)
+    phases = ("examples",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if answer.status == 200 and request.method == "POST":
+            answer.status = 422
+            answer.json = {
+                "detail": [
+                    {
+                        "loc": ["body", "instance_url"],
+                        "msg": "no host is allowed here",
+                        "type": "value_error.url.host",
+                    }
+                ]
+            }
+
+
 BREAKAGES: tuple[type[Breakage], ...] = (
     ValidationAs400,
     NoTokenAccepted,
@@ -397,6 +445,7 @@ BREAKAGES: tuple[type[Breakage], ...] = (
     ExpiredTokenAccepted,
     TenantNotCompared,
     UnknownFieldsRefused,
+    ValidRequestsRefused,
 )
 
 

@@ -43,6 +43,7 @@ def test_live_cors_refuses_origins_it_was_not_given(live):
         live.api, headers=PREFLIGHT | {"Origin": "https://app.example"}, timeout=5
     )
     assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
     assert response.json()["code"] == "cors_refused"
     assert "origin" in response.json()["detail"].lower()
 

@@ -1,0 +1,165 @@
+"""One request as sent and the answer as received: what every rule judges.
+
+The same shape comes from two places: the probes (a `requests.Response`) and the schemathesis
+run (its `Response`, read back from the run's NDJSON events). Rules see only this, so one rule
+function serves both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from requests.structures import CaseInsensitiveDict
+
+__all__ = [
+    "NOT_JSON",
+    "Exchange",
+    "Received",
+    "ResponseJudge",
+    "RunFacts",
+    "SentRequest",
+    "header_map",
+]
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+# A body that does not parse; distinct from a JSON `null`.
+NOT_JSON: Any = _NotJson()
+
+
+def header_map(
+    headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+) -> CaseInsensitiveDict:
+    """Headers under case-insensitive names; repeated values joined as HTTP allows (RFC 9110)."""
+    result: CaseInsensitiveDict = CaseInsensitiveDict()
+    items = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    for name, value in items:
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, bytes):
+            value = value.decode("latin-1")
+        result[str(name)] = str(value)
+    return result
+
+
+def _parse_json(data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return NOT_JSON
+
+
+class ResponseJudge(Protocol):
+    """Judges an answer against the OpenAPI document; raises AssertionError when it breaks it."""
+
+    def check(self, exchange: Exchange) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the rules know about the run: the tenant and token of valid requests, the spec."""
+
+    tenant: str
+    token: str | None = None
+    judge: ResponseJudge | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    method: str
+    url: str
+    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    body: bytes | None = None
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @cached_property
+    def json(self) -> Any:
+        return NOT_JSON if self.body is None else _parse_json(self.body)
+
+    @property
+    def api_token(self) -> str | None:
+        """The body's `api_token` when the body is a JSON object carrying a string there."""
+        body = self.json
+        if isinstance(body, dict) and isinstance(body.get("api_token"), str):
+            return body["api_token"]
+        return None
+
+
+@dataclass(frozen=True)
+class Received:
+    status: int
+    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    body: bytes = b""
+
+    @cached_property
+    def json(self) -> Any:
+        return _parse_json(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request and its answer, with where it came from (`probe …` or `schemathesis …`)."""
+
+    request: SentRequest
+    response: Received
+    origin: str = ""
+    facts: RunFacts | None = None
+    # The transport's own response object, for judges that want it (schemathesis' validators).
+    raw: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_requests(
+        cls,
+        response: Any,
+        *,
+        sent_body: bytes | None = None,
+        origin: str = "",
+        facts: RunFacts | None = None,
+    ) -> Exchange:
+        """From a `requests.Response` (its `.request` is what went on the wire).
+
+        `sent_body` stands in for a body that was streamed (sent chunked), which the prepared
+        request holds only as an exhausted iterator.
+        """
+        prepared = response.request
+        body = prepared.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif body is not None and not isinstance(body, bytes):
+            body = sent_body
+        return cls(
+            request=SentRequest(
+                method=str(prepared.method),
+                url=str(prepared.url),
+                headers=header_map(prepared.headers),
+                body=body,
+            ),
+            response=Received(
+                status=response.status_code,
+                headers=header_map(response.headers),
+                body=response.content or b"",
+            ),
+            origin=origin,
+            facts=facts,
+            raw=response,
+        )

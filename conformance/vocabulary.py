@@ -1,0 +1,122 @@
+"""The words of CONTRACT.md that the rules check against, in one place.
+
+Nothing here imports the service: the harness judges any implementation, so it carries its own
+copy of the contract's tables (status -> `code`, the 422 vocabulary) rather than reading ours.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "BODY_FIELDS",
+    "BUSINESS_422_TYPES",
+    "CANONICAL_UUID",
+    "DOCUMENTED_HEADERS",
+    "ERROR_CODES",
+    "MAX_BODY_BYTES",
+    "OPERATION_METHOD",
+    "OPERATION_PATH",
+    "SECRET_ECHO_MIN_LENGTH",
+    "SPACE_REQUIRED_FIELDS",
+    "SPACE_STATUSES",
+    "VALIDATION_LOCATIONS",
+    "VALIDATION_MESSAGES",
+    "is_business_422_type",
+    "same_uuid",
+]
+
+OPERATION_PATH = "/v2/confluence/space-listing"
+OPERATION_METHOD = "POST"
+
+# The request body's required fields, in the order CONTRACT.md lists them.
+BODY_FIELDS: tuple[str, ...] = ("instance_url", "web_url_instance", "username", "api_token")
+# Header parameters a 422 item may point at (names compared case-insensitively, as HTTP does).
+DOCUMENTED_HEADERS: tuple[str, ...] = ("x-tenantid", "prefer")
+
+MAX_BODY_BYTES = 64 * 1024
+
+# CONTRACT.md's error table: the `code` word(s) each status carries. 400 `cors_refused` answers
+# only a CORS preflight, which is an OPTIONS request: see `error_body_has_detail_and_code`.
+ERROR_CODES: dict[int, frozenset[str]] = {
+    400: frozenset({"invalid_json"}),
+    401: frozenset({"invalid_token"}),
+    403: frozenset({"tenant_mismatch", "confluence_credentials_rejected"}),
+    404: frozenset({"not_found"}),
+    405: frozenset({"method_not_allowed"}),
+    413: frozenset({"body_too_large"}),
+    415: frozenset({"unsupported_media_type"}),
+    429: frozenset({"confluence_rate_limited"}),
+    500: frozenset({"internal_error"}),
+    502: frozenset({"confluence_bad_gateway"}),
+    504: frozenset({"confluence_timeout"}),
+}
+
+# The 422 vocabulary (pydantic v1's words). A type maps to the messages it may carry; None means
+# "a sentence" (the contract lets the implementation word it).
+VALIDATION_MESSAGES: dict[str, frozenset[str] | None] = {
+    "value_error.missing": frozenset({"field required"}),
+    "type_error.none.not_allowed": frozenset({"none is not an allowed value"}),
+    "type_error.str": frozenset({"str type expected"}),
+    "value_error.any_str.min_length": frozenset({"ensure this value has at least 1 characters"}),
+    "type_error.uuid": frozenset({"value is not a valid uuid"}),
+    "value_error.url.scheme": frozenset(
+        {"invalid or missing URL scheme", "URL scheme not permitted"}
+    ),
+    "value_error.url.host": None,
+    "value_error.confluence_not_found": None,
+    "value_error.scenario": None,
+}
+
+# Where each type may point: (location, name) pairs; header names lower-case.
+_ANY_BODY_FIELD = frozenset(("body", name) for name in BODY_FIELDS)
+_URL_FIELDS = frozenset({("body", "instance_url"), ("body", "web_url_instance")})
+VALIDATION_LOCATIONS: dict[str, frozenset[tuple[str, str]]] = {
+    "value_error.missing": _ANY_BODY_FIELD | {("header", "x-tenantid")},
+    "type_error.none.not_allowed": _ANY_BODY_FIELD,
+    "type_error.str": _ANY_BODY_FIELD,
+    "value_error.any_str.min_length": _ANY_BODY_FIELD,
+    "type_error.uuid": frozenset({("header", "x-tenantid")}),
+    "value_error.url.scheme": _URL_FIELDS,
+    "value_error.url.host": _URL_FIELDS,
+    "value_error.confluence_not_found": frozenset({("body", "instance_url")}),
+    "value_error.scenario": frozenset({("header", "prefer")}),
+}
+
+# "Business 422s": refusals of a schema-valid request that CONTRACT.md allows.
+BUSINESS_422_TYPES: tuple[str, ...] = (
+    "value_error.url.",  # a prefix: every URL rule that needs configuration or the network
+    "value_error.confluence_not_found",
+    "value_error.scenario",
+)
+
+SPACE_REQUIRED_FIELDS: tuple[str, ...] = ("key", "name", "type", "status")
+SPACE_STATUSES: frozenset[str] = frozenset({"current", "archived"})
+
+# CONTRACT.md: "no error body echoes a submitted api_token of 8 characters or more" (shorter
+# ones collide with ordinary words of a message).
+SECRET_ECHO_MIN_LENGTH = 8
+
+CANONICAL_UUID = re.compile(
+    r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+)
+
+
+def is_business_422_type(type_: object) -> bool:
+    """Whether a 422 item's `type` is one CONTRACT.md allows for a schema-valid request."""
+    if not isinstance(type_, str):
+        return False
+    return any(
+        type_.startswith(word) if word.endswith(".") else type_ == word
+        for word in BUSINESS_422_TYPES
+    )
+
+
+def same_uuid(left: object, right: object) -> bool:
+    """Canonical UUIDs compared as values (case ignored), as the contract compares tenants."""
+    return (
+        isinstance(left, str)
+        and isinstance(right, str)
+        and bool(CANONICAL_UUID.match(left))
+        and left.lower() == right.lower()
+    )

@@ -1,0 +1,216 @@
+"""The conformance harness against our own service: it must pass, in live and in mock mode.
+
+Real HTTP only: the service under uvicorn, live mode against the Confluence stand-in, the
+harness's schemathesis run in its own process. The command is run as operators run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance import Kind, Options, Outcome, Report, run_conformance
+from service.settings import DEV_JWT_SECRET, Settings
+from tests.confluence_standin import VALID_TOKEN, StandIn
+from tests.support.servers import RunningService, serve
+from tests.support.tokens import TENANT, TEST_SECRET, mint
+
+ROOT = Path(__file__).resolve().parent.parent
+# Probes that need what these runs deliberately do not give (an issuer, an audience), or a
+# mode the target is not in.
+NOT_APPLICABLE_LIVE = {
+    "wrong_issuer_is_401",
+    "wrong_audience_is_401",
+    "documented_scenario_answers",
+}
+
+
+def live_body(confluence: StandIn) -> dict[str, str]:
+    return {
+        "instance_url": confluence.cloud_root,
+        "web_url_instance": f"{confluence.url}/wiki",
+        "username": "three",
+        "api_token": VALID_TOKEN,
+    }
+
+
+@pytest.fixture(scope="module")
+def live_report(live: RunningService, confluence: StandIn) -> Report:
+    return run_conformance(
+        Options(
+            url=live.url,
+            tenant=TENANT,
+            body=live_body(confluence),
+            max_examples=60,
+            seed=20261127,
+            environ={"SPACEGATE_JWT_SECRET": TEST_SECRET},
+        )
+    )
+
+
+def test_live_service_conforms(live_report: Report):
+    assert live_report.passed, live_report.summary(verbose=True)
+    assert not live_report.errors
+    not_applicable = {r.name for r in live_report.results if r.outcome is Outcome.NOT_APPLICABLE}
+    # Nothing else is skipped: every probe ran, every contract check met its kind of answer
+    # (but 429: the stand-in is not asked to rate-limit in a conformance run).
+    assert not_applicable == NOT_APPLICABLE_LIVE | {"rate_limited_has_retry_after"}
+
+
+def test_live_run_exercises_the_200_path_and_every_phase(live_report: Report):
+    assert live_report.generated_requests >= 100
+    assert live_report.probe_requests >= 70
+    # Pinned auth, tenant and body fields make generated valid requests reach Confluence.
+    assert live_report.result("spaces_have_required_fields").applied >= 30
+    assert live_report.result("contract_positive_data_acceptance").applied >= 50
+    kinds = {result.kind for result in live_report.results}
+    assert kinds == {Kind.CONTRACT, Kind.SCHEMATHESIS, Kind.PROBE}
+    builtin = {r.name for r in live_report.results if r.kind is Kind.SCHEMATHESIS}
+    assert {
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "missing_required_header",
+        "unsupported_method",
+        "ignored_auth",
+    } <= builtin
+    # Replaced by the contract-aware check, never run (nor switched off) on its own.
+    assert "positive_data_acceptance" not in builtin
+
+
+@pytest.fixture(scope="module")
+def mock_service() -> Iterator[RunningService]:
+    with serve(Settings(mode="mock").validated()) as service:
+        yield service
+
+
+def test_mock_service_conforms(mock_service: RunningService):
+    report = run_conformance(
+        Options(
+            url=mock_service.url,
+            tenant=TENANT,
+            max_examples=30,
+            seed=7,
+            environ={"SPACEGATE_JWT_SECRET": DEV_JWT_SECRET},
+        )
+    )
+    assert report.passed, report.summary(verbose=True)
+    # In mock mode the documented scenarios are probed, 429 included.
+    scenarios = [r for r in report.results if r.name.startswith("documented_scenario_answers[")]
+    assert len(scenarios) >= 5
+    assert all(result.outcome is Outcome.PASSED for result in scenarios)
+    assert report.result("rate_limited_has_retry_after").outcome is Outcome.PASSED
+
+
+def test_a_named_scenario_is_sent_on_every_request(mock_service: RunningService):
+    report = run_conformance(
+        Options(
+            url=mock_service.url,
+            tenant=TENANT,
+            scenario="empty",
+            phases=("examples",),
+            environ={"SPACEGATE_JWT_SECRET": DEV_JWT_SECRET},
+        )
+    )
+    assert report.passed, report.summary(verbose=True)
+
+
+# The command, as CI runs it
+
+
+def conformance_command(*arguments: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SPACEGATE_", "SCHEMATHESIS_"))
+    }
+    environment["PYTHONPATH"] = str(ROOT)
+    environment.update(environ)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_command_passes_with_a_given_token_and_writes_reports(
+    live: RunningService, confluence: StandIn, tmp_path: Path
+):
+    body_file = tmp_path / "body.json"
+    body_file.write_text(json.dumps(live_body(confluence)))
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.txt"
+    token = mint(TENANT, ttl=3600)
+    completed = conformance_command(
+        "--url", live.url, "--tenant", TENANT, "--body-file", str(body_file),
+        "--junit-xml", str(junit), "--summary", str(summary),
+        "--max-examples", "5", "--phases", "examples,fuzzing", "--seed", "1",
+        environ={"SPACEGATE_CONFORMANCE_TOKEN": token},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "PASSED" in completed.stdout
+    # Without the secret, the probes that must mint say so instead of passing.
+    assert "n/a   expired_token_is_401" in completed.stdout
+    assert "needs SPACEGATE_JWT_SECRET" in completed.stdout
+    suite = ET.parse(junit).getroot().find("testsuite")
+    cases = list(suite.iter("testcase"))
+    assert len(cases) == int(suite.get("tests")) >= 100
+    assert suite.get("failures") == "0"
+    assert {"error_body_has_detail_and_code", "not_a_server_error", "no_token_is_401"} <= {
+        case.get("name") for case in cases
+    }
+    assert summary.read_text().startswith("spacegate conformance of")
+    for text in (completed.stdout, completed.stderr, summary.read_text(), junit.read_text()):
+        assert token not in text
+        assert VALID_TOKEN not in text
+
+
+def test_command_needs_a_token_or_a_secret(live: RunningService):
+    completed = conformance_command("--url", live.url, "--tenant", TENANT, environ={})
+    assert completed.returncode == 2
+    assert "SPACEGATE_CONFORMANCE_TOKEN" in completed.stderr
+    assert "SPACEGATE_JWT_SECRET" in completed.stderr
+
+
+def test_command_says_when_nothing_answers():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again before the run: nothing listens there
+    completed = conformance_command(
+        "--url", f"http://127.0.0.1:{port}", "--tenant", TENANT,
+        environ={"SPACEGATE_JWT_SECRET": TEST_SECRET},
+    )  # fmt: skip
+    assert completed.returncode == 3
+    assert "unreachable" in completed.stderr
+    assert f"127.0.0.1:{port}" in completed.stderr
+
+
+def test_mock_run_serves_the_mock_and_checks_it(tmp_path: Path):
+    """What `tox -e conformance` runs: our mock on a free port, the harness against it."""
+    summary = tmp_path / "summary.txt"
+    completed = subprocess.run(
+        [sys.executable, "-m", "conformance.mock_run", "--phases", "", "--summary", str(summary)],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "0 generated requests" in summary.read_text()
+    assert "pass  documented_scenario_answers[rate-limited]" in summary.read_text()
