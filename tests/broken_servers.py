@@ -15,17 +15,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import jwt
-import uvicorn
 
-from service.app import create_app
 from service.settings import Settings
-from tests.support.servers import RunningService
+from tests.support.servers import serve
 from tests.support.tokens import TENANT, mint
 
 __all__ = ["BREAKAGES", "Breakage", "EveryHostRefused", "serve_broken"]
@@ -449,23 +445,6 @@ BREAKAGES: tuple[type[Breakage], ...] = (
 )
 
 
-@contextmanager
-def serve_broken(settings: Settings, breakage: type[Breakage]) -> Iterator[RunningService]:
+def serve_broken(settings: Settings, breakage: type[Breakage]) -> Any:
     """Serve our app behind `breakage` on an ephemeral 127.0.0.1 port until the block ends."""
-    app = breakage(create_app(settings))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"broken-{breakage.__name__}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"{breakage.__name__} did not start")
-        time.sleep(0.01)
-    running = RunningService(server, thread, settings)
-    try:
-        yield running
-    finally:
-        running.stop()
+    return serve(settings, wrap=breakage)

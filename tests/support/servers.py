@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from service.app import create_app
 from service.confluence.transport import Transport
@@ -33,9 +34,16 @@ class RunningService:
 
 
 @contextmanager
-def serve(settings: Settings, *, transport: Transport | None = None) -> Iterator[RunningService]:
-    """Serve create_app(settings) on an ephemeral port until the block ends."""
+def serve(
+    settings: Settings,
+    *,
+    transport: Transport | None = None,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+) -> Iterator[RunningService]:
+    """Serve create_app(settings), inside `wrap` if given, on an ephemeral port."""
     app = create_app(settings, transport=transport)
+    if wrap is not None:
+        app = wrap(app)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
     )
