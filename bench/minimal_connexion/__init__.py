@@ -1,0 +1,1 @@
+"""A minimal Connexion 3 app serving spacegate's contract, for `bench.mock_throughput`."""

@@ -1,0 +1,3 @@
+from bench.minimal_connexion.app import main
+
+main()
