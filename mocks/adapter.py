@@ -54,7 +54,8 @@ class CassetteAdapter(BaseAdapter):
         url = request.url or ""
         if self.scenario.fault is not None:
             raise self._fault(request)
-        wanted = Request(request.method or "GET", url, request.body, dict(request.headers))
+        # Only method, path and query are matched (MATCH_ON): no need to copy the headers.
+        wanted = Request(request.method or "GET", url, None, {})
         recorded = self._play(wanted)
         if recorded is None:
             # Confluence would answer 404 here; unlike a real 404, the mock knows what the
@@ -116,21 +117,15 @@ def _response(
     )
     headers["Content-Length"] = str(len(body))
     status = recorded["status"]
-    # A urllib3 response as raw, as HTTPAdapter builds it: the client reads it in bounded
-    # chunks, exactly as it reads a socket.
-    raw = urllib3.HTTPResponse(
-        body=io.BytesIO(body),
-        headers=dict(headers),
-        status=status["code"],
-        reason=status["message"],
-        preload_content=False,
-        decode_content=True,
-    )
     response = requests.Response()
     response.status_code = status["code"]
     response.reason = status["message"]
     response.headers = headers
-    response.raw = raw
+    # The body is already in memory: given as content (what requests-mock and
+    # HTTPAdapter's callers see once a body is read), the client reads it in chunks.
+    response._content = body
+    response._content_consumed = True
+    response.raw = io.BytesIO(body)
     response.url = request.url or ""
     response.encoding = get_encoding_from_headers(headers)
     response.request = request

@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import vcr
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter
 from vcr.request import Request
 
 from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, load_scenario
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.confluence.errors import ConfluenceError
+from service.confluence.guarded_adapter import EnvironmentHTTPAdapter
 from service.error_table import status_of
 
 __all__ = ["Recording", "record_scenario"]
@@ -105,7 +106,7 @@ def record_scenario(
     description: str,
     options: ClientOptions,
     force: bool = False,
-    adapter_factory: Callable[[], HTTPAdapter] = HTTPAdapter,
+    adapter_factory: Callable[[], BaseAdapter] = EnvironmentHTTPAdapter,
 ) -> Recording:
     """Record what Confluence answers the live client into `folder/<scenario>.yaml`."""
     target = folder / f"{scenario}.yaml"
@@ -127,8 +128,8 @@ def record_scenario(
     os.unlink(scratch)
     spaces = 0
     try:
-        # vcrpy patches urllib3's standard pools, so the plain adapter is used: the guarded
-        # one's own connection classes would go unrecorded.
+        # vcrpy patches urllib3's standard pools, so an adapter on those is used: the guarded
+        # one's own connection classes would go unrecorded. Proxies and CA bundle still apply.
         client = ConfluenceClient(adapter_factory(), options)
         with recorder.use_cassette(scratch) as cassette:
             try:

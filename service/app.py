@@ -9,12 +9,14 @@ cassettes) is chosen by the mode unless given. Everything else is the same in bo
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from connexion import AsyncApp
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
@@ -44,11 +46,29 @@ __all__ = ["create_app"]
 logger = logging.getLogger("spacegate")
 
 
+def _as_function(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`method` as a plain coroutine function carrying its signature.
+
+    Connexion inspects the signature of the handler and the bearer function on every
+    request; a function with `__signature__` set answers at once, a bound method is
+    re-inspected each time.
+    """
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return await method(*args, **kwargs)
+
+    call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    call.__name__ = getattr(method, "__name__", "call")
+    return call
+
+
 def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
     # Connexion instantiates security handlers itself, so the verifier is bound by closure.
+    verify = _as_function(verifier.verify)
+
     class VerifyingBearer(BearerSecurityHandler):
         def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:
-            return verifier.verify
+            return verify
 
     return VerifyingBearer
 
@@ -79,22 +99,26 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     transport = transport if transport is not None else transport_for(settings)
     remember_secrets(settings.jwt_secret, process_wide=True)
     policy = UrlPolicy.from_settings(settings, enforce_allow_list=transport.reaches_network)
-    operations = {
-        "listSpaces": SpaceListing(
-            transport,
-            ClientOptions.from_settings(settings),
-            tenant_claim=settings.tenant_claim,
-            worker_threads=settings.worker_threads,
-        ).list_spaces
-    }
+    listing = SpaceListing(
+        transport,
+        ClientOptions.from_settings(settings),
+        tenant_claim=settings.tenant_claim,
+        worker_threads=settings.worker_threads,
+    )
+    operations = {"listSpaces": _as_function(listing.list_spaces)}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
         transport.close()
 
+    middlewares = list(ConnexionMiddleware.default_middlewares)
+    if not settings.validate_responses:
+        # A layer that would only pass every answer through, at a cost on each request.
+        middlewares.remove(ResponseValidationMiddleware)
     app = AsyncApp(
         __name__,
+        middlewares=middlewares,
         lifespan=lifespan,
         security_map={"bearer": _bearer_handler(TokenVerifier(settings))},
         validator_map=validator_map([_url_rule(policy), _transport_rule(transport)]),

@@ -3,6 +3,8 @@
 `TokenVerifier.verify` runs on the event loop (Connexion calls the bearer function there), so
 it never blocks: an HS/RS/ES key is local, and a JWKS document is fetched in a worker thread,
 cached, and refreshed at most once per `JWKS_MIN_REFRESH_SECONDS` for an unknown `kid`.
+A token verified once is remembered for up to a minute (`VerifiedTokens`): a signature check
+costs more than the rest of a mock answer.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from typing import Any
 
 import anyio.to_thread
 import jwt
+from cryptography.hazmat.primitives import serialization
 
 from service.errors import InvalidToken, TenantMismatch
-from service.settings import Settings
+from service.settings import ConfigError, Settings
 
-__all__ = ["JwksKeys", "TokenVerifier", "check_tenant", "is_canonical_uuid"]
+__all__ = ["JwksKeys", "TokenVerifier", "VerifiedTokens", "check_tenant", "is_canonical_uuid"]
 
 logger = logging.getLogger("spacegate.auth")
 
 JWKS_TTL_SECONDS = 300.0
+VERIFIED_TTL_SECONDS = 60.0
+VERIFIED_CACHE_SIZE = 4096
 JWKS_MIN_REFRESH_SECONDS = 30.0
 
 _CANONICAL_UUID = re.compile(
@@ -90,6 +95,34 @@ class JwksKeys:
         self._fetched_at = self._attempted_at
 
 
+class VerifiedTokens:
+    """Tokens verified moments ago, so that a client's next requests skip the signature check.
+
+    Keyed by the whole token, signature included: only a token that passed verification can
+    hit. An entry lasts until the token's `exp` (plus leeway) or `VERIFIED_TTL_SECONDS`,
+    whichever is sooner, so a key withdrawn from a JWKS stops being honoured within that
+    time; the cache is bounded, oldest entries leaving first.
+    """
+
+    def __init__(self, *, size: int = VERIFIED_CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: dict[str, tuple[dict[str, Any], float]] = {}
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if time.time() > entry[1]:
+            self._entries.pop(token, None)
+            return None
+        return entry[0]
+
+    def put(self, token: str, claims: dict[str, Any], *, expires: float) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.pop(next(iter(self._entries)), None)
+        self._entries[token] = (claims, min(expires, time.time() + VERIFIED_TTL_SECONDS))
+
+
 class TokenVerifier:
     """Verifies a bearer token: signature, allowed algorithm, `exp`, issuer, audience."""
 
@@ -99,25 +132,43 @@ class TokenVerifier:
         self._audience = settings.jwt_audience
         self._leeway = settings.jwt_leeway_seconds
         self._tenant_claim = settings.tenant_claim
+        self._verified = VerifiedTokens()
         self._static_key: Any = None
         self._jwks: JwksKeys | None = None
         if settings.jwks_url:
             self._jwks = JwksKeys(settings.jwks_url)
         elif settings.jwt_public_key:
-            self._static_key = settings.jwt_public_key
+            # Parsed once here, not by PyJWT on every token.
+            try:
+                self._static_key = serialization.load_pem_public_key(
+                    settings.jwt_public_key.encode()
+                )
+            except ValueError:
+                raise ConfigError(
+                    "SPACEGATE_JWT_PUBLIC_KEY", "is not a PEM public key cryptography can load"
+                ) from None
         else:
-            self._static_key = settings.jwt_secret
+            self._static_key = (settings.jwt_secret or "").encode()
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or InvalidToken with a reason the caller may see."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise InvalidToken("Token is malformed") from None
-        if header.get("alg") not in self._algorithms:
-            raise InvalidToken("Token algorithm is not accepted")
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = await self._verify(token)
+            self._verified.put(token, claims, expires=float(claims["exp"]) + self._leeway)
+        return dict(claims)
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         key = self._static_key
         if self._jwks is not None:
+            # Only a JWKS needs the header first, for its kid; jwt.decode checks `alg`
+            # against the allow-list whatever the key.
+            try:
+                header = jwt.get_unverified_header(token)
+            except jwt.PyJWTError:
+                raise InvalidToken("Token is malformed") from None
+            if header.get("alg") not in self._algorithms:
+                raise InvalidToken("Token algorithm is not accepted")
             jwk = await self._jwks.key_for(header.get("kid"))
             if jwk is None:
                 raise InvalidToken("Token signing key is unknown")

@@ -40,14 +40,17 @@ class BodyGuard:
             if size > self.max_bytes:
                 raise self._too_large()
             more_body = message.get("more_body", False)
-        _check_media_type(headers.get("content-type"))
-        # Connexion matches media types case-sensitively and hands the handler raw bytes for
-        # "Application/JSON"; the body is UTF-8 JSON whatever the parameters said (RFC 8259).
-        scope = dict(scope)
-        scope["headers"] = [
-            (name, b"application/json") if name == b"content-type" else (name, value)
-            for name, value in scope["headers"]
-        ]
+        content_type = headers.get("content-type")
+        _check_media_type(content_type)
+        if content_type != "application/json":
+            # Connexion matches media types case-sensitively and hands the handler raw bytes
+            # for "Application/JSON"; the body is UTF-8 JSON whatever the parameters say
+            # (RFC 8259), so the header is made plain.
+            scope = dict(scope)
+            scope["headers"] = [
+                (name, b"application/json") if name == b"content-type" else (name, value)
+                for name, value in scope["headers"]
+            ]
 
         replay = iter(messages)
 

@@ -105,5 +105,13 @@ def configure_logging(level: str = "INFO") -> None:
         named.propagate = True
     # Our own access line carries the request id; uvicorn's would repeat it without.
     logging.getLogger("uvicorn.access").disabled = True
+    # vcrpy logs every cassette interaction it loads, bodies included, at INFO.
+    logging.getLogger("vcr").setLevel(logging.WARNING)
+    # The JSON lines name no source line, thread or process: don't pay to look them up on
+    # every record (the logging documentation's own advice for speed).
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Connexion logs every validation problem at INFO, with the submitted values.
     logging.getLogger("connexion").setLevel(max(logging.WARNING, root.level))

@@ -86,8 +86,22 @@ def _problem_for(error: ValidationError, loc: Loc, schema: Mapping[str, Any]) ->
     return {"loc": list(loc), "msg": error.message, "type": f"value_error.{error.validator}"}
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft4Validator]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> Draft4Validator:
+    # The operation's schemas are the same objects on every request: build each validator
+    # once. The schema is kept with it, so its id cannot be reused by another object.
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        if len(_VALIDATORS) > 256:  # schemas copied per request would otherwise pile up
+            _VALIDATORS.clear()
+        cached = _VALIDATORS[id(schema)] = (schema, Draft4Validator(schema))
+    return cached[1]
+
+
 def _field_problem(schema: Mapping[str, Any], value: Any, loc: Loc) -> Problem | None:
-    errors = list(Draft4Validator(schema).iter_errors(value))
+    errors = list(_validator(schema).iter_errors(value))
     if not errors:
         return None
     errors.sort(key=lambda e: _PRIORITY.index(e.validator) if e.validator in _PRIORITY else 99)

@@ -234,3 +234,36 @@ def test_an_unreachable_jwks_fails_closed(serve_with, body, jwks):
     jwks.close()
     with serve_with(jwt_secret=None, jwks_url=url, jwt_algorithms=()) as service:
         assert_401(call(service, body, token), "key")
+
+
+# -- remembering verified tokens ----------------------------------------------------------------
+
+
+def test_a_remembered_token_still_expires(serve_with, body):
+    import time
+
+    with serve_with(jwt_leeway_seconds=0) as service:
+        token = mint(ttl=2)
+        assert call(service, body, token).status_code == 200  # verified, then remembered
+        time.sleep(2.5)
+        assert_401(call(service, body, token), "expired")
+
+
+def test_only_the_exact_token_is_remembered(live, body):
+    token = mint()
+    assert call(live, body, token).status_code == 200
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    assert_401(call(live, body, tampered))
+
+
+def test_the_memory_is_bounded_and_forgets_the_oldest():
+    from service.auth import VerifiedTokens
+
+    remembered = VerifiedTokens(size=2)
+    for name in ("a", "b", "c"):
+        remembered.put(name, {"sub": name}, expires=2**40)
+    assert remembered.get("a") is None
+    assert remembered.get("c") == {"sub": "c"}
+    remembered.put("d", {"sub": "d"}, expires=0)  # already expired
+    assert remembered.get("d") is None

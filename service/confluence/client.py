@@ -9,10 +9,8 @@ the specification this follows.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
-import requests.auth
 import urllib3.exceptions
 import urllib3.response
 from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
 
 from service import __version__
 from service.confluence import retry
@@ -94,40 +92,17 @@ class ClientOptions:
         )
 
 
-class _BasicAuth(requests.auth.AuthBase):
-    """Basic auth from a header value built once per listing.
-
-    Being an auth object (not a bare header) it survives requests' header handling, and it
-    keeps requests from looking for credentials in ~/.netrc.
-    """
-
-    def __init__(self, credentials: Credentials) -> None:
-        # RFC 7617's UTF-8, where requests would try latin-1 and fail on other characters.
-        pair = f"{credentials.username}:{credentials.api_token}".encode()
-        self._header = "Basic " + base64.b64encode(pair).decode("ascii")
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self._header
-        return request
-
-    def __repr__(self) -> str:
-        return "<Basic auth>"
-
-
-class _Session(requests.Session):
-    def get_redirect_target(self, resp: requests.Response) -> None:
-        # The client follows redirects itself (same origin only, under the deadline). Saying
-        # "no redirect" here also keeps Session.send from reading a redirect's whole body to
-        # prepare Response.next, which no deadline would bound.
-        return None
+def _basic_authorization(credentials: Credentials) -> str:
+    # RFC 7617's UTF-8, where requests would try latin-1 and fail on other characters.
+    pair = f"{credentials.username}:{credentials.api_token}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 @dataclass
 class _Listing:
     """The state of one list_spaces call; nothing in ConfluenceClient itself changes."""
 
-    session: requests.Session
-    send_settings: dict[str, Any]
+    headers: Mapping[str, str] = field(repr=False)  # Authorization included
     origin: Origin
     web_url: str
     deadline: float
@@ -160,7 +135,7 @@ class _Transient(Exception):
 class ConfluenceClient:
     """Lists the spaces a Confluence user can see, through one `requests` adapter.
 
-    Safe to share between threads: each call keeps its state in its own session.
+    Safe to share between threads: each call keeps its state in its own `_Listing`.
     `clock` (monotonic seconds) and `sleep` are injectable for tests.
     """
 
@@ -218,15 +193,15 @@ class ConfluenceClient:
             ) from None
 
     def _start(self, root: str, origin: Origin, web_url: str, credentials: Credentials) -> _Listing:
-        session = _Session()
-        # trust_env stays on: operators need HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE.
-        session.mount("https://", self._adapter)
-        session.mount("http://", self._adapter)
-        session.headers.update({"Accept": "application/json", "User-Agent": _USER_AGENT})
-        session.auth = _BasicAuth(credentials)
+        # No requests.Session: the client follows redirects itself, sends no cookies and needs
+        # no hooks, so it prepares each request and hands it to the adapter, the one seam.
         return _Listing(
-            session=session,
-            send_settings=_environment_settings(str(origin)),
+            headers={
+                "Accept": "application/json",
+                "User-Agent": _USER_AGENT,
+                "Accept-Encoding": "gzip, deflate",
+                "Authorization": _basic_authorization(credentials),
+            },
             origin=origin,
             web_url=web_url.rstrip("/"),
             deadline=self._clock() + self._options.deadline_seconds,
@@ -311,16 +286,12 @@ class ConfluenceClient:
             min(options.read_timeout_seconds, remaining),
         )
         try:
-            # Prepared directly from the session's headers and auth: Session.prepare_request
-            # would add cookie-jar merging (Confluence's REST API needs no cookies) and cost
-            # a third of a request through an in-memory adapter.
             request = requests.PreparedRequest()
-            request.prepare(
-                method="GET", url=url, headers=listing.session.headers, auth=listing.session.auth
-            )
-            response = listing.session.send(
-                request, timeout=timeout, allow_redirects=False, **listing.send_settings
-            )
+            request.prepare_method("GET")
+            request.prepare_url(url, None)
+            request.headers = CaseInsensitiveDict(listing.headers)
+            # Proxies and CA bundle from the environment are the adapter's business.
+            response = self._adapter.send(request, stream=True, timeout=timeout)
             try:
                 body = self._read_body(listing, response) if response.status_code == 200 else b""
             finally:
@@ -457,42 +428,6 @@ def _api_root(instance_url: str) -> str:
     # The policy has judged scheme and host; a query or fragment means nothing on an API root.
     parts = urlsplit(instance_url.strip())
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-
-
-# What requests reads from the environment for an http(s) request (proxies, CA bundle), in
-# the spellings operators use.
-_ENVIRONMENT = (
-    "http_proxy",
-    "HTTP_PROXY",
-    "https_proxy",
-    "HTTPS_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-    "REQUEST_METHOD",  # a CGI environment makes requests ignore HTTP_PROXY
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-)
-
-
-def _environment_settings(origin: str) -> dict[str, Any]:
-    """`Session.merge_environment_settings` for `origin`, with trust_env (proxies, CA bundle).
-
-    requests re-reads the whole environment on every request: most of the cost of a request
-    through an adapter that answers from memory. Every URL of a listing shares its origin,
-    and the answer changes only when one of a few variables does, so it is cached on them.
-    """
-    fingerprint = tuple(os.environ.get(name) for name in _ENVIRONMENT)
-    settings = _cached_environment_settings(origin, fingerprint)
-    return {**settings, "proxies": dict(settings["proxies"])}
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_environment_settings(
-    origin: str, fingerprint: tuple[str | None, ...]
-) -> dict[str, Any]:
-    return requests.Session().merge_environment_settings(origin, {}, True, None, None)
 
 
 def _decode(body: bytes, url: str) -> object:

@@ -10,7 +10,9 @@ the URL's host name as usual.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import os
 import socket
 import sys
 from collections.abc import Mapping
@@ -29,7 +31,12 @@ from urllib3.util.timeout import Timeout
 from service.confluence.errors import AddressRefused
 from service.confluence.urlpolicy import IPAddress, UrlPolicy
 
-__all__ = ["GuardedHTTPAdapter", "GuardedHTTPConnection", "GuardedHTTPSConnection"]
+__all__ = [
+    "EnvironmentHTTPAdapter",
+    "GuardedHTTPAdapter",
+    "GuardedHTTPConnection",
+    "GuardedHTTPSConnection",
+]
 
 
 class _Guard:
@@ -129,7 +136,64 @@ def _pool_classes(policy: UrlPolicy) -> dict[str, type[HTTPConnectionPool]]:
     return {"http": http_pool, "https": https_pool}
 
 
-class GuardedHTTPAdapter(HTTPAdapter):
+# What requests reads from the environment for an http(s) request (proxies, CA bundle), in
+# the spellings operators use.
+_ENVIRONMENT = (
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",  # a CGI environment makes requests ignore HTTP_PROXY
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _environment_settings(origin: str, _fingerprint: tuple[str | None, ...]) -> dict[str, Any]:
+    merged = requests.Session().merge_environment_settings(origin, {}, None, None, None)
+    return {"proxies": merged["proxies"], "verify": merged["verify"], "cert": merged["cert"]}
+
+
+class EnvironmentHTTPAdapter(HTTPAdapter):
+    """`HTTPAdapter` that applies requests' environment variables itself.
+
+    `HTTPS_PROXY`, `NO_PROXY`, `REQUESTS_CA_BUNDLE`… are what Data Center operators set; a
+    `requests.Session` would read them on every request, which costs more than a request
+    answered from memory. Here they are read per origin and cached on their values.
+    """
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        parts = urlsplit(request.url or "")
+        fingerprint = tuple(os.environ.get(name) for name in _ENVIRONMENT)
+        settings = _environment_settings(f"{parts.scheme}://{parts.netloc}", fingerprint)
+        return self.send_resolved(
+            request,
+            stream=stream,
+            timeout=timeout,
+            verify=settings["verify"] if verify is True else verify,
+            cert=cert if cert is not None else settings["cert"],
+            proxies=proxies if proxies is not None else dict(settings["proxies"]),
+        )
+
+    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send with the environment applied; a subclass may judge the resolved settings."""
+        return super().send(request, **kwargs)
+
+
+class GuardedHTTPAdapter(EnvironmentHTTPAdapter):
     """`HTTPAdapter` whose connections are opened only to addresses `policy` allows.
 
     A refused address raises `AddressRefused` (a `ConfluenceError`); it passes through urllib3
@@ -168,20 +232,10 @@ class GuardedHTTPAdapter(HTTPAdapter):
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = _pool_classes(self.policy)
 
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        if request.url and select_proxy(request.url, proxies or {}):
+    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if request.url and select_proxy(request.url, kwargs.get("proxies") or {}):
             self._check_before_proxy(request)
-        return super().send(
-            request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
-        )
+        return super().send_resolved(request, **kwargs)
 
     def _check_before_proxy(self, request: requests.PreparedRequest) -> None:
         parts = urlsplit(request.url or "")
