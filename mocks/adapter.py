@@ -9,7 +9,6 @@ adapters, and nothing is patched: concurrent API requests cannot see each other.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,14 +21,12 @@ from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from vcr.matchers import requests_match
 from vcr.request import Request
 
-from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, Scenario
+from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, Interaction, Scenario
 from service.confluence.errors import RootNotFound
 
 __all__ = ["CassetteAdapter", "DeclaredFault"]
 
 _PLACEHOLDER = RECORDED_ORIGIN.encode()
-# How the recorded body was framed on the wire says nothing about the replayed one.
-_FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 
 
 class DeclaredFault(RuntimeError):
@@ -70,17 +67,15 @@ class CassetteAdapter(BaseAdapter):
     def close(self) -> None:
         pass
 
-    def _play(self, wanted: Request) -> Mapping[str, Any] | None:
+    def _play(self, wanted: Request) -> Interaction | None:
         interactions = self.scenario.interactions
         for index in range(self._cursor, len(interactions)):
-            stored, response = interactions[index]
-            if requests_match(wanted, stored, MATCH_ON):
+            if requests_match(wanted, interactions[index].request, MATCH_ON):
                 self._cursor = index + 1
-                return response
+                return interactions[index]
         for index in reversed(range(self._cursor)):
-            stored, response = interactions[index]
-            if requests_match(wanted, stored, MATCH_ON):
-                return response
+            if requests_match(wanted, interactions[index].request, MATCH_ON):
+                return interactions[index]
         return None
 
     def _fault(self, request: requests.PreparedRequest) -> Exception:
@@ -104,22 +99,17 @@ def _origin(url: str) -> bytes:
 
 
 def _response(
-    request: requests.PreparedRequest, recorded: Mapping[str, Any], origin: bytes
+    request: requests.PreparedRequest, recorded: Interaction, origin: bytes
 ) -> requests.Response:
-    body: bytes = recorded["body"]["string"] or b""
-    body = body.replace(_PLACEHOLDER, origin)
+    body = recorded.body.replace(_PLACEHOLDER, origin)
+    shown_origin = origin.decode()
     headers = CaseInsensitiveDict(
-        {
-            name: ", ".join(v.replace(RECORDED_ORIGIN, origin.decode()) for v in values)
-            for name, values in recorded["headers"].items()
-            if name.lower() not in _FRAMING
-        }
+        {name: value.replace(RECORDED_ORIGIN, shown_origin) for name, value in recorded.headers}
     )
     headers["Content-Length"] = str(len(body))
-    status = recorded["status"]
     response = requests.Response()
-    response.status_code = status["code"]
-    response.reason = status["message"]
+    response.status_code = recorded.status
+    response.reason = recorded.reason
     response.headers = headers
     # The body is already in memory: given as content (what requests-mock and
     # HTTPAdapter's callers see once a body is read), the client reads it in chunks.

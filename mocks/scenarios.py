@@ -30,6 +30,7 @@ __all__ = [
     "FAULTS",
     "MATCH_ON",
     "RECORDED_ORIGIN",
+    "Interaction",
     "Scenario",
     "ScenarioError",
     "load_scenario",
@@ -48,13 +49,43 @@ class ScenarioError(ValueError):
     """A cassette in the scenarios folder cannot be served; the message names the file."""
 
 
+# How the recorded body was framed on the wire says nothing about the replayed one.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One recorded exchange, its response made ready to replay once, at load."""
+
+    request: Request
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]  # values joined as HTTP allows, framing left out
+    body: bytes
+
+    @classmethod
+    def of(cls, request: Request, response: Mapping[str, Any]) -> Interaction:
+        headers = tuple(
+            (name, ", ".join(values))
+            for name, values in response["headers"].items()
+            if name.lower() not in _FRAMING
+        )
+        return cls(
+            request=request,
+            status=response["status"]["code"],
+            reason=response["status"]["message"],
+            headers=headers,
+            body=response["body"]["string"] or b"",
+        )
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
     root: str
     status: int
-    interactions: tuple[tuple[Request, Mapping[str, Any]], ...]
+    interactions: tuple[Interaction, ...]
     fault: str | None = None
 
     def describe(self) -> dict[str, object]:
@@ -96,7 +127,9 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
         description=description.strip(),
         root=root.rstrip("/") or "/",
         status=status,
-        interactions=tuple(cassette.data),
+        interactions=tuple(
+            Interaction.of(request, response) for request, response in cassette.data
+        ),
         fault=fault,
     )
 

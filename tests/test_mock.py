@@ -80,7 +80,7 @@ def test_no_preference_plays_default(mock):
 
 
 def test_many_spans_several_cursor_pages(mock):
-    assert SCENARIOS["many"].interactions[0][0].path == "/wiki/api/v2/spaces"
+    assert SCENARIOS["many"].interactions[0].request.path == "/wiki/api/v2/spaces"
     assert len(SCENARIOS["many"].interactions) >= 4
     assert len(call(mock, prefer="example=many").json()["spaces"]) >= 1000
 
