@@ -32,6 +32,7 @@ _process_secrets: set[str] = set()
 
 # Short values ("a", "1") would mangle every line they happen to appear in.
 _MIN_SECRET_LENGTH = 4
+_MAX_SECRETS = 16
 # uvicorn adds color_message, a copy of the message with terminal escapes
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -49,7 +50,10 @@ def remember_secrets(*values: object, process_wide: bool = False) -> None:
     if process_wide:
         _process_secrets.update(kept)
     elif kept:
-        _request_secrets.set(_request_secrets.get() + kept)
+        known = _request_secrets.get()
+        # A request registers two or three; the bound keeps a context that serves many
+        # requests (a test harness, a background task) from growing without end.
+        _request_secrets.set((*known, *(v for v in kept if v not in known))[-_MAX_SECRETS:])
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
