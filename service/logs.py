@@ -9,6 +9,7 @@ line, traceback included.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import sys
@@ -63,6 +64,11 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)
+def _json_plain(secret: str) -> bool:
+    return json.dumps(secret, ensure_ascii=False)[1:-1] == secret
+
+
 def _scrubbed(value: object, secrets: Iterable[str]) -> object:
     if value is None or isinstance(value, int | float | bool):
         return value
@@ -70,13 +76,17 @@ def _scrubbed(value: object, secrets: Iterable[str]) -> object:
     return _scrub(text, secrets)
 
 
+@functools.lru_cache(maxsize=4)
+def _second(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, extra fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": f"{_second(int(record.created))}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -89,11 +99,15 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        line = json.dumps(entry, default=str, ensure_ascii=False)
         secrets = (*_request_secrets.get(), *_process_secrets)
-        if secrets:
-            # before encoding: JSON escapes would hide a secret holding quotes or backslashes
+        # A secret that JSON writes as itself can be looked for in the line, at C speed;
+        # one holding quotes, backslashes or control characters is escaped there, so the
+        # values are scrubbed before encoding.
+        if any(secret in line or not _json_plain(secret) for secret in secrets):
             entry = {key: _scrubbed(value, secrets) for key, value in entry.items()}
-        return json.dumps(entry, default=str, ensure_ascii=False)
+            line = json.dumps(entry, default=str, ensure_ascii=False)
+        return line
 
 
 def configure_logging(level: str = "INFO") -> None:

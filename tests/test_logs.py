@@ -101,3 +101,19 @@ def test_an_unexpected_error_is_a_500_that_reveals_nothing(live_settings, body, 
     text = log_lines.getvalue()
     assert "RuntimeError" in text  # the operator sees what happened...
     assert API_TOKEN not in text  # ...but not the secret in its message
+
+
+def test_secrets_are_scrubbed_however_json_would_escape_them():
+    import contextvars
+
+    from service.logs import remember_secrets
+
+    def format_in_a_request(secret: str, message: str) -> str:
+        remember_secrets(secret)
+        record = logging.LogRecord("t", logging.INFO, "", 0, message, (), None)
+        return JsonFormatter().format(record)
+
+    for secret in ('tok"en\\with-quotes', "plain-secret-value", "tab\there-secret"):
+        line = contextvars.copy_context().run(format_in_a_request, secret, f"saw {secret}!")
+        assert json.loads(line)["message"] == "saw ***!"
+        assert json.dumps(secret)[1:-1] not in line
