@@ -135,6 +135,7 @@ class UrlPolicy:
 
 
 _SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]*):")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _scheme(url: object) -> str | None:
@@ -146,7 +147,7 @@ def _host_and_port(url: str) -> tuple[str | IPAddress, int] | None:
     """The host (a normalised name, or an address) and the effective port; None if invalid."""
     # urlsplit silently drops tabs and newlines (WHATWG style) where requests would send
     # them: refuse such URLs, so that the URL checked is the URL called.
-    if any(ord(c) < 32 or c == "\x7f" for c in url.strip()):
+    if _CONTROL.search(url.strip()):
         return None
     try:
         parts = urlsplit(url.strip())
