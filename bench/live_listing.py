@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import json
 import os
-import platform
 import secrets
 import socket
 import statistics
@@ -46,9 +44,9 @@ from typing import Any, BinaryIO
 
 import requests
 
+from bench.common import REPO, machine
 from tests.confluence_standin import VALID_TOKEN, StandIn
 
-REPO = Path(__file__).resolve().parent.parent
 USERNAME = "many"
 EXPECTED_SPACES = 10_000
 EXPECTED_PAGES = 40  # v2 pages of 250
@@ -271,35 +269,8 @@ def timed(
     return elapsed
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.partition(":")[2].strip()
-                break
-    commit = subprocess.run(
-        ["git", "describe", "--always", "--dirty"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)),
-        "cpu_model": model,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "requests": requests.__version__,
-        "git": commit or "unknown",
-    }
-
-
 def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
-    info = machine()
+    info = machine() | {"requests": requests.__version__}
     with StandIn(page_delay=args.page_delay) as standin:
         web_url = f"{standin.url}/wiki"
         expected = standin.expected_listing(USERNAME, web_url)

@@ -47,12 +47,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import http.client
 import importlib.metadata
 import json
 import os
-import platform
 import re
 import resource
 import secrets
@@ -70,7 +68,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import REPO, machine
+
 BENCH = REPO / "bench"
 PRISM_BIN = BENCH / "node_modules" / ".bin" / "prism"
 PRISM_PACKAGE = BENCH / "node_modules" / "@stoplight" / "prism-cli" / "package.json"
@@ -704,32 +703,6 @@ def versions() -> dict[str, str]:
     if PRISM_PACKAGE.exists():
         found["@stoplight/prism-cli"] = json.loads(PRISM_PACKAGE.read_text())["version"]
     return found
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.partition(":")[2].strip()
-                break
-    commit = subprocess.run(
-        ["git", "describe", "--always", "--dirty"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)),
-        "cpu_model": model,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "git": commit or "unknown",
-    }
 
 
 def mint_token(env: dict[str, str]) -> str:

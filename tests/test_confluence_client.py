@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime
-import http.server
 import ipaddress
-import json
 import logging
 import socket
-import ssl
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +26,7 @@ from service.confluence.transport import LiveTransport, Transport
 from service.confluence.urlpolicy import UrlPolicy
 from service.settings import Settings
 from tests.confluence_standin import VALID_TOKEN, StandIn
+from tests.support.tls import TlsServer
 
 WEB = "https://acme.example/wiki"
 DEADLINE = 2.0
@@ -414,84 +411,13 @@ def test_behind_a_proxy_the_target_name_is_checked_first(confluence: StandIn, mo
 # --- TLS -------------------------------------------------------------------------------------
 
 
-class _TlsServer:
-    """An HTTPS server with a self-signed certificate for `localhost` only, recording SNI."""
-
-    def __init__(self, directory: Path) -> None:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256())
-        )
-        self.cert_file = directory / "cert.pem"
-        key_file = directory / "key.pem"
-        self.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        self.server_names: list[str | None] = []
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert_file, key_file)
-        context.sni_callback = lambda sock, server_name, ctx: self.server_names.append(server_name)
-        body = json.dumps(
-            {"results": [{"id": 1, "key": "TLS", "name": "Secure", "type": "global",
-                          "status": "current", "_links": {"webui": "/display/TLS"}}],
-             "_links": {}}
-        ).encode()  # fmt: skip
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
-
-
 @pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[_TlsServer]:
-    server = _TlsServer(tmp_path)
-    yield server
-    server.close()
+def tls_server(tmp_path: Path) -> Iterator[TlsServer]:
+    with TlsServer(tmp_path) as server:
+        yield server
 
 
-def _tls_client(server: _TlsServer) -> ConfluenceClient:
+def _tls_client(server: TlsServer) -> ConfluenceClient:
     policy = UrlPolicy(
         allowed_hosts=(f"localhost:{server.port}", f"127.0.0.1:{server.port}"),
         allow_http=False,
@@ -500,7 +426,7 @@ def _tls_client(server: _TlsServer) -> ConfluenceClient:
     return ConfluenceClient(GuardedHTTPAdapter(policy), OPTIONS)
 
 
-def test_tls_verified_with_the_operators_ca_bundle(tls_server: _TlsServer, monkeypatch):
+def test_tls_verified_with_the_operators_ca_bundle(tls_server: TlsServer, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_server.cert_file))
     root = f"https://localhost:{tls_server.port}/rest/api"
     spaces = list_spaces(_tls_client(tls_server), root, "three")
@@ -511,7 +437,7 @@ def test_tls_verified_with_the_operators_ca_bundle(tls_server: _TlsServer, monke
     assert "localhost" in tls_server.server_names  # SNI carries the URL's host name
 
 
-def test_tls_hostname_is_still_checked(tls_server: _TlsServer, monkeypatch):
+def test_tls_hostname_is_still_checked(tls_server: TlsServer, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_server.cert_file))
     root = f"https://127.0.0.1:{tls_server.port}/rest/api"  # the certificate names localhost
     with pytest.raises(errors.BadGateway) as caught:
@@ -519,7 +445,7 @@ def test_tls_hostname_is_still_checked(tls_server: _TlsServer, monkeypatch):
     assert "TLS" in caught.value.detail
 
 
-def test_tls_unknown_issuer_is_bad_gateway(tls_server: _TlsServer, monkeypatch):
+def test_tls_unknown_issuer_is_bad_gateway(tls_server: TlsServer, monkeypatch):
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     root = f"https://localhost:{tls_server.port}/rest/api"

@@ -249,72 +249,12 @@ def test_a_name_that_does_not_resolve_is_a_502(serve_with, body):
     assert "resolve" in detail
 
 
-@pytest.fixture
-def untrusted_tls_server():
-    """A TLS server on 127.0.0.1 whose self-signed certificate nobody trusts."""
-    import datetime
-    import socket
-    import ssl
-    import tempfile
-    import threading
+def test_a_certificate_that_does_not_verify_is_a_502(serve_with, body, tmp_path):
+    from tests.support.tls import TlsServer
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        cert_file, key_file = f"{folder}/cert.pem", f"{folder}/key.pem"
-        with open(cert_file, "wb") as out:
-            out.write(cert.public_bytes(serialization.Encoding.PEM))
-        with open(key_file, "wb") as out:
-            out.write(
-                key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_file, key_file)
-        listener = socket.create_server(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        handshakes = []
-
-        def accept() -> None:
-            while True:
-                try:
-                    conn, _ = listener.accept()
-                except OSError:
-                    return
-                try:
-                    with context.wrap_socket(conn, server_side=True):
-                        pass
-                except (ssl.SSLError, OSError) as exc:
-                    handshakes.append(exc)
-
-        threading.Thread(target=accept, daemon=True).start()
-        yield port, handshakes
-        listener.close()
-
-
-def test_a_certificate_that_does_not_verify_is_a_502(serve_with, body, untrusted_tls_server):
-    port, handshakes = untrusted_tls_server
-    with serve_with(allowed_hosts=(f"127.0.0.1:{port}",)) as service:
-        sent = body("three", root=f"https://127.0.0.1:{port}/wiki/rest/api")
+    # self-signed, and not in any CA bundle spacegate trusts
+    with TlsServer(tmp_path) as server, serve_with(allowed_hosts=(f"localhost:{server.port}",)) as service:
+        sent = body("three", root=f"https://localhost:{server.port}/wiki/rest/api")
         detail = error(list_spaces(service, sent), 502, "confluence_bad_gateway")
+        assert "localhost" in server.server_names  # the handshake was tried, then refused
     assert "TLS" in detail
-    assert handshakes  # the handshake was tried, and refused by spacegate's side
