@@ -6,13 +6,15 @@ import contextlib
 import datetime
 import os
 import platform
+import socket
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
-__all__ = ["REPO", "machine"]
+__all__ = ["REPO", "TENANT", "BenchError", "free_port", "machine", "mint_token"]
 
 
 def machine() -> dict[str, Any]:
@@ -39,3 +41,31 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "git": commit or "unknown",
     }
+
+
+TENANT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot go on; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def mint_token(env: dict[str, str]) -> str:
+    """A token from `python -m service token`, signed with the secret in `env` (never argv)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "token", "--tenant", TENANT, "--ttl", "7200"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"`python -m service token` failed: {done.stderr.strip()}")
+    return done.stdout.strip()

@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,23 +43,18 @@ from typing import Any, BinaryIO
 
 import requests
 
-from bench.common import REPO, machine
+from bench.common import REPO, TENANT, BenchError, free_port, machine, mint_token
 from tests.confluence_standin import VALID_TOKEN, StandIn
 
 USERNAME = "many"
 EXPECTED_SPACES = 10_000
 EXPECTED_PAGES = 40  # v2 pages of 250
 PAGE_LIMIT = 250
-TENANT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 TARGET_OVERHEAD_PCT = 10.0
 FLAT_MIB = 5.0
 FLAT_PCT = 5.0
 SETTLE_AFTER = 5  # memory readings before this many requests count as warm-up
 MIB = 1024 * 1024
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot go on: a wrong listing, a service that does not start."""
 
 
 # -- the two ways to get the listing ------------------------------------------------------------
@@ -127,12 +121,6 @@ def service_listing(session: requests.Session, service: Service, body: dict) -> 
 # -- processes ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def service_env(standin: StandIn, page_delay: float) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
     env.update(
@@ -152,16 +140,7 @@ def service_env(standin: StandIn, page_delay: float) -> dict[str, str]:
 @contextlib.contextmanager
 def running_service(env: dict[str, str]) -> Iterator[Service]:
     port = free_port()
-    token = subprocess.run(
-        [sys.executable, "-m", "service", "token", "--tenant", TENANT, "--ttl", "7200"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if token.returncode != 0:
-        raise BenchError(f"`python -m service token` failed: {token.stderr.strip()}")
+    token = mint_token(env)
     command = [sys.executable, "-m", "service", "serve", "--mode", "live", "--port", str(port)]
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
@@ -172,7 +151,7 @@ def running_service(env: dict[str, str]) -> Iterator[Service]:
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-        service = Service(process, f"http://127.0.0.1:{port}", token.stdout.strip(), stderr)
+        service = Service(process, f"http://127.0.0.1:{port}", token, stderr)
         try:
             wait_healthy(service)
             yield service

@@ -56,7 +56,6 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -68,13 +67,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, machine
+from bench.common import REPO, TENANT, BenchError, free_port, machine, mint_token
 
 BENCH = REPO / "bench"
 PRISM_BIN = BENCH / "node_modules" / ".bin" / "prism"
 PRISM_PACKAGE = BENCH / "node_modules" / "@stoplight" / "prism-cli" / "package.json"
 OPERATION = "/v2/confluence/space-listing"
-TENANT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 SITE = "https://acme.atlassian.net"
 BODY = {
     "instance_url": f"{SITE}/wiki/rest/api",
@@ -100,10 +98,6 @@ SCENARIO_TARGET_S = 2.0
 WRK_TIMEOUT_S = 5
 BUSY_PCT = 20.0  # CPU of other processes, % of one core, above which the table warns
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot go on: a server that does not start or answers wrongly."""
 
 
 def say(text: str) -> None:
@@ -139,12 +133,6 @@ class Server:
         with contextlib.suppress(OSError):
             return self.log.read_text(errors="replace")[-size:]
         return ""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def targets(secret: str, with_prism: bool) -> list[Target]:
@@ -703,20 +691,6 @@ def versions() -> dict[str, str]:
     if PRISM_PACKAGE.exists():
         found["@stoplight/prism-cli"] = json.loads(PRISM_PACKAGE.read_text())["version"]
     return found
-
-
-def mint_token(env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "service", "token", "--tenant", TENANT, "--ttl", "7200"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"`python -m service token` failed: {done.stderr.strip()}")
-    return done.stdout.strip()
 
 
 @dataclass
