@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from service.confluence.urlpolicy import is_host_pattern
 from service.resources import default_cassettes_dir
 
 __all__ = ["DEV_JWT_SECRET", "PREFIX", "ConfigError", "Settings"]
@@ -212,17 +213,12 @@ def _default_algorithms(source: str) -> tuple[str, ...]:
 
 
 def _check_host_pattern(pattern: str) -> None:
-    host, _, port = pattern.rpartition(":") if pattern.count(":") == 1 else (pattern, "", "")
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
-        raise ConfigError(PREFIX + "ALLOWED_HOSTS", f"{pattern!r} has an invalid port")
-    if host == "*":  # any host: for sites whose Confluence hosts cannot be listed up front
-        return
-    name = host.removeprefix("*.")
-    if not name or "*" in name or "/" in name:
+    # The URL policy's own reading of a pattern, so that a pattern accepted here is one it uses.
+    if not is_host_pattern(pattern):
         raise ConfigError(
             PREFIX + "ALLOWED_HOSTS",
             f"{pattern!r} is not a host pattern like 'confluence.example.com', "
-            "'*.atlassian.net' or 'host:8443'",
+            "'*.atlassian.net', 'host:8443' or '*'",
         )
 
 

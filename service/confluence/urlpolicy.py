@@ -22,7 +22,7 @@ from service.problems import Loc, Problem
 if TYPE_CHECKING:
     from service.settings import Settings
 
-__all__ = ["IPAddress", "UrlPolicy"]
+__all__ = ["IPAddress", "UrlPolicy", "is_host_pattern"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -120,7 +120,8 @@ class UrlPolicy:
 
     @cached_property
     def _patterns(self) -> tuple[_Pattern, ...]:
-        # Settings has validated every pattern already; one it could not read allows nothing.
+        # Settings has refused unreadable patterns (is_host_pattern); a policy built by hand
+        # with one lets it allow nothing.
         return tuple(p for p in map(_parse_pattern, self.allowed_hosts) if p is not None)
 
     def _allow_list_sentence(self, host: str | IPAddress, port: int, scheme: str) -> str:
@@ -192,6 +193,11 @@ def _host_text(host: str | IPAddress) -> str:
     return host if isinstance(host, str) else str(host)
 
 
+def is_host_pattern(pattern: str) -> bool:
+    """Whether the allow-list can use `pattern` (Settings refuses the others at start-up)."""
+    return _parse_pattern(pattern) is not None
+
+
 def _parse_pattern(pattern: str) -> _Pattern | None:
     text = pattern.strip()
     port: int | None = None
@@ -206,6 +212,8 @@ def _parse_pattern(pattern: str) -> _Pattern | None:
         port = int(port_text)
     else:
         host_text = text
+    if port is not None and not 0 < port < 65536:
+        return None
     if host_text == "*":
         return _Pattern(host="", wildcard=True, port=port)
     wildcard = host_text.startswith("*.")
