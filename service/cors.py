@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from service.error_table import error_body
+from service.errors import CorsRefused
 
 __all__ = ["Cors"]
 
@@ -33,10 +34,10 @@ class Cors(CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code != 400:
             return response
-        reasons = response.body.decode(errors="replace")
+        refusal = CorsRefused(f"CORS preflight refused: {response.body.decode(errors='replace')}")
         return Response(
-            error_body(f"CORS preflight refused: {reasons}", "cors_refused"),
-            status_code=400,
+            error_body(refusal.detail, refusal.code),
+            status_code=refusal.status,
             media_type="application/json",
             # Starlette's own framing and text/plain type would override the JSON ones
             headers={

@@ -66,9 +66,8 @@ def _response(
 
 
 def _api_response(exc: ApiError) -> ConnexionResponse:
-    if isinstance(exc, RequestInvalid):
-        return _response(422, exc.problems, None)
-    return _response(exc.status, exc.detail, exc.code, exc.headers)
+    detail = exc.problems if isinstance(exc, RequestInvalid) else exc.detail
+    return _response(exc.status, detail, exc.code, exc.headers)
 
 
 # Handlers are coroutines: Connexion runs plain functions in a worker thread.

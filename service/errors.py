@@ -37,7 +37,7 @@ __all__ = [
 
 class ApiError(Exception):
     status: int = 500
-    code: str = "internal_error"
+    code: str | None = "internal_error"  # None: the answer carries no code (422)
 
     def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -97,7 +97,7 @@ class MethodNotAllowed(ApiError):
 
 class RequestInvalid(ApiError):
     status = 422
-    code = "validation_error"
+    code = None
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the request")
