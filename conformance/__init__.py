@@ -1,8 +1,8 @@
 """Conformance harness: checks any implementation of `POST /v2/confluence/space-listing`.
 
 It runs schemathesis 4 against openapi.yaml (examples, coverage and fuzzing phases, every
-built-in check, with the contract's own checks added) and targeted probes of CONTRACT.md's
-rules, then reports every rule as passed, failed or not applicable.
+built-in check, with the contract's own checks added) and targeted probes of the rules of
+docs/contract.md, then reports every rule as passed, failed or not applicable.
 
 From a shell (secrets come from the environment, never from the command line)::
 

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m conformance",
         description="Check an implementation of POST /v2/confluence/space-listing against "
-        "openapi.yaml and CONTRACT.md: schemathesis (examples, coverage, fuzzing; every "
+        "openapi.yaml and docs/contract.md: schemathesis (examples, coverage, fuzzing; every "
         "built-in check) plus the contract's own checks and targeted probes.",
         epilog=f"The bearer token comes from {TOKEN_VARIABLE}, or is minted from "
         f"{SECRET_VARIABLE} (HS256), which also lets the run mint expired and foreign-tenant "

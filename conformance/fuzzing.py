@@ -40,7 +40,8 @@ _HOOKS_MODULE = "conformance.schemathesis_hooks"
 # Replaced, not dropped: contract_positive_data_acceptance delegates to it (see the hooks).
 _REPLACED_CHECKS = ("positive_data_acceptance",)
 
-# Expected statuses where CONTRACT.md is stricter than schemathesis' defaults (never looser).
+# Expected statuses where the contract is stricter than schemathesis' defaults (never looser):
+# docs/contract.md#order-of-checks.
 STRICTER_EXPECTATIONS: dict[str, list[str]] = {
     # Invalid input: 401 (a generated or missing token comes first), 413 / 415 / 400 (the
     # body's framing), 422 (every field and header problem). 422 precedes 403 and Confluence,
@@ -204,7 +205,7 @@ def _description(name: str) -> str:
     if name == "contract_positive_data_acceptance":
         return (
             "Valid requests are accepted (positive_data_acceptance), a business 422 of "
-            "CONTRACT.md excepted: value_error.url.*, value_error.confluence_not_found, "
+            "docs/contract.md excepted: value_error.url.*, value_error.confluence_not_found, "
             "value_error.scenario."
         )
     return _BUILTIN_DESCRIPTIONS.get(name, f"schemathesis built-in check `{name}`")

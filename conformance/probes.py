@@ -38,7 +38,8 @@ __all__ = [
 
 # A tenant no token of the run names (random, fixed so runs are reproducible).
 OTHER_TENANT = "0f8e5b2a-7c1d-4e3f-9a6b-5d4c3b2a1f0e"
-# A distinctive api_token whose echo is easy to spot, 8+ characters (CONTRACT.md).
+# A distinctive api_token whose echo is easy to spot, 8+ characters
+# (docs/contract.md#secrets-in-answers).
 CANARY_API_TOKEN = "conformance-canary-api-token-7f3a"  # noqa: S105 - bait, not a credential
 
 _MISSING: Any = object()  # `client.body(field=_MISSING)` leaves the field out
@@ -208,7 +209,7 @@ class ProbeClient:
 
     @property
     def is_mock(self) -> bool:
-        """Whether the target says it answers in mock mode (CONTRACT.md: `x-spacegate-mode`)."""
+        """Whether the target says it answers in mock mode (docs/contract.md#mock-mode)."""
         if self._mock is None:
             exchange = self.post()
             self._mock = exchange.response.headers.get("x-spacegate-mode", "").lower() == "mock"
@@ -630,7 +631,7 @@ def refused_preflight_is_json(client: ProbeClient) -> None:
     )
 )
 def checks_run_in_contract_order(client: ProbeClient, step: str) -> None:
-    """When a request has two problems, the one first in CONTRACT.md's order answers."""
+    """When a request has two problems, the first in docs/contract.md#order-of-checks answers."""
     if step == "401-before-413":
         exchange = client.send(headers=client.headers(token=None), content=_oversized(client))
         client.expect_status(exchange, 401, "invalid_token")

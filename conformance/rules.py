@@ -122,7 +122,7 @@ def _is_preflight(exchange: Exchange) -> bool:
 
 def _answers_with_json(exchange: Exchange) -> bool:
     # A CORS preflight the CORS layer grants is its own affair; its refusals are JSON too
-    # (CONTRACT.md, Browsers).
+    # (docs/contract.md#cors).
     granted_preflight = _is_preflight(exchange) and exchange.response.status < 400
     return _has_body(exchange) and not granted_preflight
 
@@ -163,8 +163,8 @@ def error_body_has_detail_and_code(exchange: Exchange) -> None:
         words = frozenset({"cors_refused"})  # a refused CORS preflight
     if words is not None and code not in words:
         raise RuleViolation(
-            f"expected `code` {' or '.join(sorted(words))} for {status} (CONTRACT.md's table); "
-            f"got {code!r}"
+            f"expected `code` {' or '.join(sorted(words))} for {status} "
+            f"(docs/contract.md#error-table); got {code!r}"
         )
     if status == 500 and detail != "Internal server error":
         raise RuleViolation(

@@ -41,7 +41,7 @@ class TargetUnreachable(ConformanceError):
 
 @dataclass
 class Options:
-    """A run's settings; the names follow the command's options (DESIGN.md, operator interface).
+    """A run's settings; the names follow the command's options (docs/design.md#operator-interface).
 
     Secrets are not options: the token comes from SPACEGATE_CONFORMANCE_TOKEN, or is minted
     from SPACEGATE_JWT_SECRET, read from `environ` (the process environment by default).
@@ -99,7 +99,8 @@ class Options:
 
 def _check_reachable(session: requests.Session, url: str, timeout: float) -> None:
     try:
-        # Routing answers before any token (CONTRACT.md): any status means someone is there.
+        # Routing answers before any token (docs/contract.md#order-of-checks): any status means
+        # someone is there.
         session.get(url + OPERATION_PATH, timeout=min(timeout, 10.0))
     except requests.RequestException as exc:
         raise TargetUnreachable(f"nothing answers at {url}: {exc}") from exc

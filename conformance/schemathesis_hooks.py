@@ -10,7 +10,8 @@ header (so schemathesis knows it as explicit auth: `ignored_auth` removes it to 
 What it adds:
 - every rule of `conformance.rules` as a check named for it;
 - `contract_positive_data_acceptance` in place of the built-in `positive_data_acceptance`:
-  the business 422s of CONTRACT.md pass, everything else goes to the built-in unchanged;
+  the business 422s (docs/contract.md#business-422s) pass, everything else goes to the
+  built-in unchanged;
 - pins in every part generated valid (an invalid part stays as generated): the run's tenant
   in `x-tenantid` and the `--body-file` fields in the body, so valid requests reach the 200
   path and invalid ones are refused for what is invalid in them;
@@ -93,9 +94,10 @@ def _is_positive(case: Any) -> bool:
 def contract_positive_data_acceptance(ctx: Any, response: Any, case: Any) -> bool | None:
     """positive_data_acceptance, but a schema-valid request may meet a business 422.
 
-    CONTRACT.md: a URL rule that needs configuration or the network (`value_error.url.*`),
-    Confluence's 404 at the root, an unknown mock scenario. Only a 422 whose every item is one
-    of those is exempt; anything else is judged by the built-in check itself.
+    docs/contract.md#business-422s: a URL rule that needs configuration or the network
+    (`value_error.url.*`), Confluence's 404 at the root, an unknown mock scenario. Only a 422
+    whose every item is one of those is exempt; anything else is judged by the built-in check
+    itself.
     """
     if _is_positive(case) and response.status_code == 422:
         try:

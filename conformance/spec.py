@@ -58,9 +58,10 @@ def _is_prefer(document: dict[str, Any], parameter: Any) -> bool:
 def without_prefer(document: dict[str, Any]) -> dict[str, Any]:
     """The document without the optional `prefer` header, changed in place and returned.
 
-    Generated requests must not pick mock scenarios on their own (CONTRACT.md: `prefer` is left
-    out unless the run names one, which it then sends on every request). Leaving an optional
-    parameter out changes no rule about the others.
+    Generated requests must not pick mock scenarios on their own: `prefer` is left out unless
+    the run names one, which it then sends on every request
+    (docs/contract.md#what-conformance-checks). Leaving an optional parameter out changes no
+    rule about the others.
     """
     for path_item in (document.get("paths") or {}).values():
         if not isinstance(path_item, dict):

@@ -40,7 +40,7 @@ API_TOKEN_PLACEHOLDER = "SPACEGATE_CONFORMANCE_API_TOKEN"  # noqa: S105
 
 # Long enough that a valid token minted at the start outlives any run.
 _VALID_TTL_SECONDS = 3600
-# Well past the 30 s clock leeway DESIGN.md gives verifiers.
+# Well past the 30 s clock leeway docs/design.md#auth gives verifiers.
 _EXPIRED_SECONDS_AGO = 3600
 _SUBJECT = "spacegate-conformance"
 

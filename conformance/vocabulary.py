@@ -1,4 +1,4 @@
-"""The words of CONTRACT.md that the rules check against, in one place.
+"""The words of docs/contract.md that the rules check against, in one place.
 
 Nothing here imports the service: the harness judges any implementation, so it carries its own
 copy of the contract's tables (status -> `code`, the 422 vocabulary) rather than reading ours.
@@ -29,14 +29,14 @@ __all__ = [
 OPERATION_PATH = "/v2/confluence/space-listing"
 OPERATION_METHOD = "POST"
 
-# The request body's required fields, in the order CONTRACT.md lists them.
+# The request body's required fields, in the order docs/contract.md#request-body lists them.
 BODY_FIELDS: tuple[str, ...] = ("instance_url", "web_url_instance", "username", "api_token")
 # Header parameters a 422 item may point at (names compared case-insensitively, as HTTP does).
 DOCUMENTED_HEADERS: tuple[str, ...] = ("x-tenantid", "prefer")
 
 MAX_BODY_BYTES = 64 * 1024
 
-# CONTRACT.md's error table: the `code` word(s) each status carries. 400 `cors_refused` answers
+# docs/contract.md#error-table: the `code` word(s) each status carries. 400 `cors_refused` answers
 # only a CORS preflight, which is an OPTIONS request: see `error_body_has_detail_and_code`.
 ERROR_CODES: dict[int, frozenset[str]] = {
     400: frozenset({"invalid_json"}),
@@ -83,7 +83,8 @@ VALIDATION_LOCATIONS: dict[str, frozenset[tuple[str, str]]] = {
     "value_error.scenario": frozenset({("header", "prefer")}),
 }
 
-# "Business 422s": refusals of a schema-valid request that CONTRACT.md allows.
+# "Business 422s": refusals of a schema-valid request that the contract allows
+# (docs/contract.md#business-422s).
 BUSINESS_422_TYPES: tuple[str, ...] = (
     "value_error.url.",  # a prefix: every URL rule that needs configuration or the network
     "value_error.confluence_not_found",
@@ -93,8 +94,9 @@ BUSINESS_422_TYPES: tuple[str, ...] = (
 SPACE_REQUIRED_FIELDS: tuple[str, ...] = ("key", "name", "type", "status")
 SPACE_STATUSES: frozenset[str] = frozenset({"current", "archived"})
 
-# CONTRACT.md: "no error body echoes a submitted api_token of 8 characters or more" (shorter
-# ones collide with ordinary words of a message).
+# No error answer echoes a submitted api_token; checked for tokens of 8 characters or more,
+# since shorter ones collide with ordinary words of a message
+# (docs/contract.md#secrets-in-answers).
 SECRET_ECHO_MIN_LENGTH = 8
 
 CANONICAL_UUID = re.compile(
@@ -103,7 +105,10 @@ CANONICAL_UUID = re.compile(
 
 
 def is_business_422_type(type_: object) -> bool:
-    """Whether a 422 item's `type` is one CONTRACT.md allows for a schema-valid request."""
+    """Whether a 422 item's `type` is one the contract allows for a schema-valid request.
+
+    docs/contract.md#business-422s
+    """
     if not isinstance(type_, str):
         return False
     return any(

@@ -1,6 +1,6 @@
 """A `requests` adapter that answers from one scenario's cassette, with a cursor of its own.
 
-One adapter serves one API request (DESIGN.md, replay semantics): each Confluence request
+One adapter serves one API request (docs/design.md#replay-semantics): each Confluence request
 takes the first matching interaction after the last one played, so a recorded 429-then-200
 plays in order; past the last match, the last match repeats. Nothing is shared between
 adapters, and nothing is patched: concurrent API requests cannot see each other.

@@ -1,4 +1,4 @@
-"""Command line: `python -m service serve|token` (DESIGN.md's operator interface)."""
+"""Command line (docs/design.md#operator-interface): `python -m service serve|token`."""
 
 from __future__ import annotations
 

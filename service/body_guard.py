@@ -1,4 +1,4 @@
-"""413 and 415, after the token check and before validation (CONTRACT.md's order).
+"""413 and 415, after the token check and before validation (docs/contract.md#order-of-checks).
 
 Connexion treats a missing content-type as JSON and would read a body of any size; this
 middleware reads at most `max_bytes` and refuses the rest without buffering it.

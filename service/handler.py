@@ -39,7 +39,7 @@ class SpaceListing:
     async def list_spaces(self, body: dict[str, Any], token_info: dict[str, Any]) -> dict[str, Any]:
         headers = request.headers
         # The token was verified before validation; the tenant is compared after it, so that a
-        # malformed x-tenantid is a 422 and not a 403 (CONTRACT.md's order of checks).
+        # malformed x-tenantid is a 422 and not a 403 (docs/contract.md#order-of-checks).
         check_tenant(token_info, self._tenant_claim, headers["x-tenantid"])
         client = ConfluenceClient(
             self._transport.adapter_for(headers),

@@ -1,4 +1,4 @@
-"""422 items: one constructor per row of CONTRACT.md's table, in pydantic v1's vocabulary.
+"""422 items: one constructor per row of docs/contract.md#the-422-vocabulary (pydantic v1's).
 
 Every field or header problem of a request is reported as one of these, all of them in one
 422 answer, so a client fixes its request in one round trip.

@@ -154,7 +154,7 @@ def _valid_authorization() -> str:
     return f"Bearer {mint(TENANT)}"
 
 
-# The breakages. Each docstring says which rule of CONTRACT.md it breaks.
+# The breakages. Each docstring says which rule of docs/contract.md it breaks.
 
 
 class ValidationAs400(Breakage):
@@ -402,8 +402,9 @@ class ValidRequestsRefused(Breakage):
 
 class EveryHostRefused(Breakage):
     """Not a broken server for generated requests: a deployment whose allow-list refuses every
-    host answers valid requests with the business 422 `value_error.url.host`, which CONTRACT.md
-    allows. Only the probes that insist on a 200 for the pinned body may fail."""
+    host answers valid requests with the business 422 `value_error.url.host`, which the contract
+    allows (docs/contract.md#business-422s). Only the probes that insist on a 200 for the pinned
+    body may fail."""
 
     expected = ("valid_request_succeeds",)
     phases = ("examples",)

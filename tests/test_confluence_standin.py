@@ -70,7 +70,7 @@ def summary(item: dict[str, Any]) -> dict[str, str]:
 
 
 def follow(next_link: str, page_url: str, body: dict[str, Any], flavor: Flavor) -> str:
-    """Where a `next` leads, joined as DESIGN.md says."""
+    """Where a `next` leads, joined as docs/design.md#paging says."""
     if urlsplit(next_link).scheme:
         return next_link
     if flavor == "v2":

@@ -1,4 +1,4 @@
-"""openapi.yaml itself: valid, complete for CONTRACT.md, examples that obey their own schemas."""
+"""openapi.yaml itself: valid, complete for docs/contract.md, examples obeying their schemas."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Bad input over HTTP: CONTRACT.md's 400 / 405 / 413 / 415 / 422 rows and the order of checks."""
+"""Bad input over HTTP: the 400 / 405 / 413 / 415 / 422 rows and the order of checks.
+
+docs/contract.md#error-table, docs/contract.md#order-of-checks
+"""
 
 from __future__ import annotations
 

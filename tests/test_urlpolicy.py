@@ -1,4 +1,7 @@
-"""UrlPolicy: the static instance_url rules of CONTRACT.md's 422 table, and address refusals."""
+"""UrlPolicy: the static instance_url rules of the 422 table, and address refusals.
+
+docs/contract.md#the-422-vocabulary, docs/design.md#url-policy
+"""
 
 from __future__ import annotations
 

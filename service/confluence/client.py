@@ -2,7 +2,7 @@
 
 It talks through one `requests` adapter it is handed (live: `GuardedHTTPAdapter`; mock: the
 cassette adapter) and sends from exactly one place, `_exchange`, where every requests/urllib3
-exception becomes one of `service.confluence.errors`. DESIGN.md, "Talking to Confluence", is
+exception becomes one of `service.confluence.errors`. docs/design.md#talking-to-confluence is
 the specification this follows.
 """
 

@@ -98,7 +98,8 @@ def _link(links: Mapping[str, object], name: str) -> str | None:
 
 def _base(links: Mapping[str, object], origin: Origin) -> str | None:
     base = _link(links, "base")
-    # CONTRACT.md: a listing whose base names another host is refused even if no link uses it.
+    # A listing whose base names another host is refused even if no link uses it
+    # (docs/design.md#paging).
     return None if base is None else origin.check(base, "gives its base URL as")
 
 

@@ -54,7 +54,10 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 def clamp_retry_after(seconds: float | None) -> int:
-    """The Retry-After we pass on to our client: whole seconds in 1…3600 (CONTRACT.md)."""
+    """The Retry-After we pass on to our client: whole seconds in 1…3600.
+
+    docs/contract.md#error-table (429)
+    """
     if seconds is None:
         return _UNKNOWN_RETRY_AFTER
     if math.isinf(seconds) or seconds > 3600:

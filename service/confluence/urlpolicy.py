@@ -1,6 +1,6 @@
 """Which Confluence URLs spacegate may call, and which addresses it may connect to (SSRF).
 
-`UrlPolicy.problems()` is the static half (CONTRACT.md's 422 table): it needs only the URL and
+`UrlPolicy.problems()`, the static half (docs/contract.md#the-422-vocabulary), needs the URL and
 the configuration, so the handler can report it with every other field problem. The dynamic
 half, `address_refusal()`, judges each address a name resolves to; `GuardedHTTPAdapter` calls
 it at connect time, on the very address it then connects to.
