@@ -174,6 +174,14 @@ def test_serve_refuses_a_bad_setting_and_names_it(live_env):
     assert "SPACEGATE_DEADLINE_SECONDS" in result.stderr
 
 
+def test_serve_starts_with_only_a_short_deadline_set(tmp_path):
+    """One variable alone never fails on another's default: the timeouts fit the deadline."""
+    env = environment(SPACEGATE_DEADLINE_SECONDS="3")
+    with serving(env=env, log=tmp_path / "serve.log") as (url, process):
+        assert requests.get(url + "/healthz", timeout=5).json()["status"] == "ok"
+        assert process.poll() is None
+
+
 def test_mock_serve_with_an_unusable_cassette_names_the_variable(tmp_path):
     (tmp_path / "default.yaml").write_text("interactions: []\nversion: 1\n")
     result = run("serve", env=environment(SPACEGATE_CASSETTES=str(tmp_path)))
