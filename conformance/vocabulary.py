@@ -66,6 +66,7 @@ VALIDATION_MESSAGES: dict[str, frozenset[str] | None] = {
     "value_error.url.host": None,
     "value_error.confluence_not_found": None,
     "value_error.scenario": None,
+    "value_error.unicodeencode": frozenset({"string contains a lone surrogate code point"}),
 }
 
 # Where each type may point: (location, name) pairs; header names lower-case.
@@ -74,13 +75,14 @@ _URL_FIELDS = frozenset({("body", "instance_url"), ("body", "web_url_instance")}
 VALIDATION_LOCATIONS: dict[str, frozenset[tuple[str, str]]] = {
     "value_error.missing": _ANY_BODY_FIELD | {("header", "x-tenantid")},
     "type_error.none.not_allowed": _ANY_BODY_FIELD,
-    "type_error.str": _ANY_BODY_FIELD,
+    "type_error.str": _ANY_BODY_FIELD | {("header", "x-tenantid")},  # the header sent twice
     "value_error.any_str.min_length": _ANY_BODY_FIELD,
     "type_error.uuid": frozenset({("header", "x-tenantid")}),
     "value_error.url.scheme": _URL_FIELDS,
     "value_error.url.host": _URL_FIELDS,
     "value_error.confluence_not_found": frozenset({("body", "instance_url")}),
     "value_error.scenario": frozenset({("header", "prefer")}),
+    "value_error.unicodeencode": _ANY_BODY_FIELD,
 }
 
 # "Business 422s": refusals of a schema-valid request that the contract allows

@@ -5,4 +5,5 @@
     adapter.py     a `requests` adapter answering from one scenario, a cursor per API request
     transport.py   `CassetteTransport`, the `Transport` mock mode plugs in below the client
     record.py      `python -m mocks record`: the live client through vcrpy, secrets scrubbed
+    secret_forms.py  every form a credential can take in recorded text, to replace or find it
 """

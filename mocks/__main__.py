@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mocks.record import record_scenario
+from mocks.record import RecordingRefused, record_scenario
 from mocks.scenarios import ScenarioError, load_scenarios
 from service.confluence.client import ClientOptions
 from service.settings import ConfigError, Settings
@@ -53,7 +53,7 @@ def _record(args: argparse.Namespace) -> int:
             options=ClientOptions.from_settings(settings),
             force=args.force,
         )
-    except FileExistsError as exc:
+    except (FileExistsError, RecordingRefused) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     print(

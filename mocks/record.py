@@ -1,33 +1,39 @@
 """Recording a scenario: the live client against a real Confluence, through vcrpy, scrubbed.
 
 Recording runs in one process for one scenario, so vcrpy's ordinary patching is fine here
-(replay never patches). What is written: Authorization and cookies removed; the api_token,
-the username and their Basic-auth encoding replaced in every header, URL and body of
-requests and responses; the site's origin replaced by `RECORDED_ORIGIN`.
+(replay never patches). What is written: Authorization and cookies removed; the api_token
+and the username replaced in every form `mocks.secret_forms` knows (raw, escaped, another
+case, percent-encoded, base64'd alone or as `user:token`, mojibake...) in every part of
+requests and responses (URI, header names and values, status line, bodies); the site's
+origin replaced by `RECORDED_ORIGIN`. The cassette is then read back as replay will read it
+and searched again, deeper; if any form of either secret is left, nothing is written and
+`RecordingRefused` says where and in what form, never the secret itself.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import vcr
 from requests.adapters import BaseAdapter
+from vcr.cassette import Cassette
+from vcr.record_mode import RecordMode
 from vcr.request import Request
 
 from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, load_scenario
+from mocks.secret_forms import SecretForms
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.confluence.errors import ConfluenceError
 from service.confluence.guarded_adapter import EnvironmentHTTPAdapter
 from service.error_table import status_of
 
-__all__ = ["Recording", "record_scenario"]
+__all__ = ["Recording", "RecordingRefused", "record_scenario"]
 
 REDACTED_TOKEN = "REDACTED-API-TOKEN"  # noqa: S105 - a placeholder, not a secret
 REDACTED_USER = "recorded-user@example.invalid"
@@ -42,39 +48,53 @@ class Recording:
     spaces: int
 
 
+class RecordingRefused(Exception):
+    """A credential survived scrubbing; `places` say where and in what form, not what."""
+
+    def __init__(self, places: list[str]) -> None:
+        self.places = places
+        lines = "\n".join(f"  - {place}" for place in places)
+        super().__init__(
+            "the recording still holds a credential in a form that could not be scrubbed, "
+            f"so nothing was written:\n{lines}"
+        )
+
+
+def _secret_forms(username: str, api_token: str) -> SecretForms:
+    return SecretForms(
+        {"api_token": (api_token, REDACTED_TOKEN), "username": (username, REDACTED_USER)}
+    )
+
+
 class _Scrubber:
     """Replaces secrets and the recorded site in everything vcrpy is about to write."""
 
-    def __init__(self, instance_url: str, username: str, api_token: str) -> None:
+    def __init__(self, instance_url: str, forms: SecretForms) -> None:
         parts = urlsplit(instance_url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        basic = base64.b64encode(f"{username}:{api_token}".encode()).decode()
-        # Longest first, so that a secret inside another is not half-replaced.
-        pairs = {
-            basic: "REDACTED-BASIC-CREDENTIALS",
-            api_token: REDACTED_TOKEN,
-            quote(api_token, safe=""): REDACTED_TOKEN,
-            username: REDACTED_USER,
-            quote(username, safe=""): quote(REDACTED_USER, safe=""),
-            origin: RECORDED_ORIGIN,
-            parts.netloc: urlsplit(RECORDED_ORIGIN).netloc,
-        }
-        self._pairs = sorted(((k, v) for k, v in pairs.items() if k), key=lambda kv: -len(kv[0]))
+        self._forms = forms
+        self._sites = (
+            (f"{parts.scheme}://{parts.netloc}", RECORDED_ORIGIN),
+            (parts.netloc, urlsplit(RECORDED_ORIGIN).netloc),
+        )
 
     def text(self, value: str) -> str:
-        for secret, placeholder in self._pairs:
-            value = value.replace(secret, placeholder)
+        value = self._forms.scrub(value)
+        for site, placeholder in self._sites:
+            if site:
+                value = value.replace(site, placeholder)
         return value
 
     def data(self, value: bytes) -> bytes:
-        for secret, placeholder in self._pairs:
-            value = value.replace(secret.encode(), placeholder.encode())
+        value = self._forms.scrub_bytes(value)
+        for site, placeholder in self._sites:
+            if site:
+                value = value.replace(site.encode(), placeholder.encode())
         return value
 
     def request(self, request: Request) -> Request:
         request.uri = self.text(request.uri)
         request.headers = {
-            name: self.text(str(value))
+            self.text(name): self.text(str(value))
             for name, value in request.headers.items()
             if name.lower() not in _DROPPED_HEADERS
         }
@@ -83,8 +103,10 @@ class _Scrubber:
         return request
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
+        status = response["status"]
+        status["message"] = self.text(str(status["message"]))
         response["headers"] = {
-            name: [self.text(str(v)) for v in values]
+            self.text(name): [self.text(str(v)) for v in values]
             for name, values in response["headers"].items()
             if name.lower() not in _DROPPED_HEADERS
         }
@@ -93,6 +115,52 @@ class _Scrubber:
             raw = body if isinstance(body, bytes) else body.encode()
             response["body"]["string"] = self.data(raw)
         return response
+
+
+def _parts(cassette: Cassette, forms: SecretForms) -> Iterator[tuple[str, str | bytes]]:
+    """(where, value) for every part of a cassette as replay reads it."""
+
+    def header(side: str, name: str, values: list[str]) -> Iterator[tuple[str, str | bytes]]:
+        if forms.find(name):
+            yield f"{side} header name", name
+            where = f"{side} header value (of that name)"
+        else:
+            where = f"{side} header {name!r}"
+        for value in values:
+            yield where, value
+
+    total = len(cassette.data)
+    for index, (request, response) in enumerate(cassette.data, start=1):
+        where = f"interaction {index} of {total}"
+        yield f"{where}, request URI", request.uri
+        for name, value in request.headers.items():
+            yield from header(f"{where}, request", name, [value])
+        if request.body:
+            yield f"{where}, request body", request.body
+        yield f"{where}, response status line", str(response["status"]["message"])
+        for name, values in response["headers"].items():
+            yield from header(f"{where}, response", name, values)
+        if response["body"].get("string"):
+            yield f"{where}, response body", response["body"]["string"]
+    for key, value in cassette._metadata.items():  # vcrpy 9 keeps the file's metadata here
+        yield f"metadata {key}", str(value)
+
+
+def _leaks(path: Path, forms: SecretForms) -> list[str]:
+    """Where the cassette at `path` still holds a secret, in what form; empty if nowhere."""
+    cassette = Cassette.load(path=str(path), record_mode=RecordMode.NONE, match_on=MATCH_ON)
+    places: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for where, value in _parts(cassette, forms):
+        for finding in forms.find(value):
+            seen.add((finding.secret, finding.form))
+            places.append(f"{where}: the {finding.secret}, {finding.form}")
+    # The file as written, in case its own encoding (YAML escapes, folded lines) hides a form.
+    written = path.read_bytes().decode("utf-8", "surrogateescape")
+    for finding in forms.find(written):
+        if (finding.secret, finding.form) not in seen:
+            places.append(f"the cassette file: the {finding.secret}, {finding.form}")
+    return places
 
 
 def record_scenario(
@@ -112,7 +180,8 @@ def record_scenario(
     target = folder / f"{scenario}.yaml"
     if target.exists() and not force:
         raise FileExistsError(f"{target} exists; pass --force to record over it")
-    scrubber = _Scrubber(instance_url, username, api_token)
+    forms = _secret_forms(username, api_token)
+    scrubber = _Scrubber(instance_url, forms)
     recorder = vcr.VCR(
         record_mode="all",
         match_on=[m.__name__ for m in MATCH_ON],
@@ -142,10 +211,9 @@ def record_scenario(
             cassette.get_metadata("root", urlsplit(instance_url).path.rstrip("/") or "/")
             cassette.get_metadata("status", status)
             interactions = len(cassette.data)
-        written = Path(scratch).read_bytes()
-        leaked = [s for s in (api_token, username) if s and s.encode() in written]
-        if leaked:  # a form of the secret the scrubber did not know: write nothing
-            raise RuntimeError("the recording still holds a credential; nothing was written")
+        places = _leaks(Path(scratch), forms)
+        if places:  # a form the scrubber could not rewrite: write nothing
+            raise RecordingRefused(places)
         load_scenario(Path(scratch), name=scenario)
         os.replace(scratch, target)
     finally:

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service import __version__
-from service.auth import TokenVerifier
+from service.auth import TokenVerifier, authorization_header
 from service.body_guard import BodyGuard
 from service.confluence.client import ClientOptions
 from service.confluence.transport import Transport
@@ -69,6 +69,14 @@ def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
     class VerifyingBearer(BearerSecurityHandler):
         def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:
             return verify
+
+        @staticmethod
+        def get_auth_header_value(request: Any) -> tuple[str | None, str | None]:
+            # Connexion reads the first Authorization line; a second one is refused instead.
+            authorization = authorization_header(request.headers)
+            if not authorization:
+                return None, None
+            return BearerSecurityHandler.get_auth_header_value(request)
 
     return VerifyingBearer
 

@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import anyio.to_thread
 import jwt
@@ -24,7 +24,14 @@ from cryptography.hazmat.primitives import serialization
 from service.errors import InvalidToken, TenantMismatch
 from service.settings import ConfigError, Settings
 
-__all__ = ["JwksKeys", "TokenVerifier", "VerifiedTokens", "check_tenant", "is_canonical_uuid"]
+__all__ = [
+    "JwksKeys",
+    "TokenVerifier",
+    "VerifiedTokens",
+    "authorization_header",
+    "check_tenant",
+    "is_canonical_uuid",
+]
 
 logger = logging.getLogger("spacegate.auth")
 
@@ -47,6 +54,22 @@ _REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.InvalidAlgorithmError, "Token algorithm is not accepted"),
     (jwt.DecodeError, "Token is malformed"),
 )
+
+
+class _Headers(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def authorization_header(headers: _Headers) -> str | None:
+    """The one Authorization value, None if absent; InvalidToken (401) if sent twice.
+
+    RFC 9110 gives a request one set of credentials: with two, a proxy and spacegate could
+    each judge a different token, so neither is used.
+    """
+    values = headers.getlist("authorization")
+    if len(values) > 1:
+        raise InvalidToken("Authorization header sent more than once; send one bearer token")
+    return values[0] if values else None
 
 
 def is_canonical_uuid(value: str) -> bool:

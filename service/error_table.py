@@ -8,7 +8,6 @@ reveals nothing and is logged with its traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 
@@ -17,11 +16,11 @@ from connexion.exceptions import OAuthProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from service import problems
+from service import json_text, problems
 from service.confluence import errors as upstream
 from service.errors import ApiError, InvalidToken, MethodNotAllowed, NotFound, RequestInvalid
 
-__all__ = ["error_body", "install_error_table", "status_of"]
+__all__ = ["INTERNAL_ERROR_BODY", "error_body", "install_error_table", "status_of"]
 
 logger = logging.getLogger("spacegate.errors")
 
@@ -50,7 +49,10 @@ def error_body(detail: object, code: str | None = None) -> bytes:
     content: dict[str, object] = {"detail": detail}
     if code is not None:
         content["code"] = code
-    return json.dumps(content, ensure_ascii=False).encode()
+    return json_text.dumps(content).encode()
+
+
+INTERNAL_ERROR_BODY = error_body("Internal server error", "internal_error")
 
 
 def _response(
@@ -116,7 +118,12 @@ async def connexion_problem(request: ConnexionRequest, exc: Exception) -> Connex
 
 def _internal_error(exc: BaseException) -> ConnexionResponse:
     logger.error("unexpected error", exc_info=exc)
-    return _response(500, "Internal server error", "internal_error")
+    return ConnexionResponse(
+        status_code=500,
+        mimetype="application/json",
+        content_type="application/json",
+        body=INTERNAL_ERROR_BODY,
+    )
 
 
 async def internal_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

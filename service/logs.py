@@ -16,6 +16,8 @@ import sys
 import time
 from collections.abc import Iterable
 
+from service import json_text
+
 __all__ = [
     "JsonFormatter",
     "configure_logging",
@@ -66,13 +68,21 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _json_plain(secret: str) -> bool:
-    return json.dumps(secret, ensure_ascii=False)[1:-1] == secret
+    return json_text.dumps(secret)[1:-1] == secret
+
+
+def _shown(value: object) -> str:
+    # json's `default` for extra fields: str(), unless that raises too.
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
 
 
 def _scrubbed(value: object, secrets: Iterable[str]) -> object:
     if value is None or isinstance(value, int | float | bool):
         return value
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = value if isinstance(value, str) else json.dumps(value, default=_shown)
     return _scrub(text, secrets)
 
 
@@ -81,15 +91,28 @@ def _second(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
 
 
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:  # a bad %-format or a __str__ that raises: keep the line, and JSON
+        template = record.msg if isinstance(record.msg, str) else type(record.msg).__name__
+        return f"{template} (could not be formatted with its arguments)"
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id, extra fields."""
+    """One JSON object per line: time, level, logger, message, request_id, extra fields.
+
+    A line is JSON whatever it holds: a caller's lone surrogate is written as its escape, and
+    a message or exception that cannot be rendered is named instead of breaking the line
+    (logging would otherwise print its own plain-text traceback).
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": f"{_second(int(record.created))}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _message(record),
         }
         request_id = request_id_var.get()
         if request_id is not None:
@@ -98,16 +121,23 @@ class JsonFormatter(logging.Formatter):
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        line = json.dumps(entry, default=str, ensure_ascii=False)
+            entry["exception"] = self._exception(record)
+        line = json_text.dumps(entry, default=_shown)
         secrets = (*_request_secrets.get(), *_process_secrets)
         # A secret that JSON writes as itself can be looked for in the line, at C speed;
         # one holding quotes, backslashes or control characters is escaped there, so the
         # values are scrubbed before encoding.
         if any(secret in line or not _json_plain(secret) for secret in secrets):
             entry = {key: _scrubbed(value, secrets) for key, value in entry.items()}
-            line = json.dumps(entry, default=str, ensure_ascii=False)
+            line = json_text.dumps(entry, default=_shown)
         return line
+
+    def _exception(self, record: logging.LogRecord) -> str:
+        try:
+            return self.formatException(record.exc_info)  # type: ignore[arg-type]
+        except Exception:  # traceback rendering calls str() on the exception, which may raise
+            kind = record.exc_info[1].__class__.__name__ if record.exc_info else "exception"
+            return f"{kind} (its traceback could not be rendered)"
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -12,6 +12,7 @@ __all__ = [
     "Loc",
     "Problem",
     "confluence_not_found",
+    "lone_surrogate",
     "missing",
     "none_not_allowed",
     "not_a_string",
@@ -52,6 +53,16 @@ def not_a_string(loc: Loc) -> Problem:
 def too_short(loc: Loc) -> Problem:
     return _problem(
         loc, "ensure this value has at least 1 characters", "value_error.any_str.min_length"
+    )
+
+
+def lone_surrogate(loc: Loc) -> Problem:
+    # No pydantic v1 validator refuses it, but one that encoded the str would raise
+    # UnicodeEncodeError, which v1 reports as `value_error.unicodeencode` (its rule: the
+    # exception's name without "Error", lower-cased). The message is fixed rather than the
+    # exception's text, which would give the position of the character in a secret.
+    return _problem(
+        loc, "string contains a lone surrogate code point", "value_error.unicodeencode"
     )
 
 

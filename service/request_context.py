@@ -1,4 +1,9 @@
-"""Outermost middleware: request id, one access line per request, headers on every answer."""
+"""Outermost middleware: request id, one access line per request, headers on every answer.
+
+It is also the last line of the error table: an exception that gets past it (an error
+handler that fails, a middleware outside it) is answered here with the contract's JSON 500,
+request id included, instead of reaching the server's plain-text one.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,13 @@ from collections.abc import Mapping
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.error_table import INTERNAL_ERROR_BODY
 from service.logs import remember_secrets, request_id_var
 
 __all__ = ["RequestContext"]
 
 access_log = logging.getLogger("spacegate.access")
+error_log = logging.getLogger("spacegate.errors")
 
 # An id from the caller is echoed only if it cannot forge log lines or headers.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
@@ -31,17 +38,19 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        remember_secrets(headers.get("authorization", "").partition(" ")[2].strip())
+        remember_secrets(*(v.partition(" ")[2].strip() for v in headers.getlist("authorization")))
         offered = headers.get("x-request-id", "")
         request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        answered = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = request_id
                 for name, value in self.extra_headers.items():
@@ -50,6 +59,12 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            error_log.error("unexpected error outside the error table", exc_info=exc)
+            if not answered:
+                await _internal_error(send_with_headers)
+            # Once an answer has started nothing else can be sent; returning lets the server
+            # end the connection without a plain-text error of its own.
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
@@ -65,3 +80,17 @@ class RequestContext:
                     },
                 )
             request_id_var.reset(token)
+
+
+async def _internal_error(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(INTERNAL_ERROR_BODY)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": INTERNAL_ERROR_BODY})

@@ -100,22 +100,16 @@ class Settings:
             "allowed_hosts": env.words("ALLOWED_HOSTS", base.allowed_hosts),
             "allow_private_addresses": env.flag("ALLOW_PRIVATE_ADDRESSES", False),
             "allow_http": env.flag("ALLOW_HTTP", False),
-            "deadline_seconds": env.number("DEADLINE_SECONDS", base.deadline_seconds, 0.1),
-            "connect_timeout_seconds": env.number(
-                "CONNECT_TIMEOUT_SECONDS", base.connect_timeout_seconds, 0.1
-            ),
-            "read_timeout_seconds": env.number(
-                "READ_TIMEOUT_SECONDS", base.read_timeout_seconds, 0.1
+            **_clocks(
+                deadline=env.number("DEADLINE_SECONDS", None, 0.1),
+                connect=env.number("CONNECT_TIMEOUT_SECONDS", None, 0.1),
+                read=env.number("READ_TIMEOUT_SECONDS", None, 0.1),
+                budget=env.number("RETRY_BUDGET_SECONDS", None, 0),
+                max_wait=env.number("RETRY_MAX_WAIT_SECONDS", None, 0),
             ),
             "max_pages": env.integer("MAX_PAGES", base.max_pages, 1),
             "max_page_bytes": env.integer("MAX_PAGE_BYTES", base.max_page_bytes, 1024),
             "retry_attempts": env.integer("RETRY_ATTEMPTS", base.retry_attempts, 1),
-            "retry_max_wait_seconds": env.number(
-                "RETRY_MAX_WAIT_SECONDS", base.retry_max_wait_seconds, 0
-            ),
-            "retry_budget_seconds": env.number(
-                "RETRY_BUDGET_SECONDS", base.retry_budget_seconds, 0
-            ),
             "cassettes": env.path("CASSETTES", base.cassettes),
             "cors_origins": env.words("CORS_ORIGINS", ()),
             "log_level": env.choice(
@@ -173,10 +167,12 @@ class Settings:
             raise ConfigError(PREFIX + "ALLOWED_HOSTS", "must list at least one host pattern")
         for pattern in settings.allowed_hosts:
             _check_host_pattern(pattern)
-        if settings.connect_timeout_seconds > settings.deadline_seconds:
-            raise ConfigError(
-                PREFIX + "CONNECT_TIMEOUT_SECONDS", "must not exceed SPACEGATE_DEADLINE_SECONDS"
-            )
+        for smaller, larger in _CLOCK_ORDER:
+            value, limit = getattr(settings, smaller), getattr(settings, larger)
+            if value > limit:
+                raise ConfigError(
+                    _variable(smaller), f"{value:g} must not exceed {_variable(larger)} ({limit:g})"
+                )
         if settings.mode == "mock" and not settings.cassettes.is_dir():
             raise ConfigError(PREFIX + "CASSETTES", f"{settings.cassettes} is not a folder")
         for origin in settings.cors_origins:
@@ -200,6 +196,55 @@ class Settings:
 
 
 _SECRET_FIELDS = frozenset({"jwt_secret"})
+
+# (smaller, larger): a timeout or a wait longer than what bounds it could never be used. From
+# the environment, only two values the operator both wrote can break one (see _clocks).
+_CLOCK_ORDER = (
+    ("connect_timeout_seconds", "deadline_seconds"),
+    ("read_timeout_seconds", "deadline_seconds"),
+    ("retry_budget_seconds", "deadline_seconds"),
+    ("retry_max_wait_seconds", "deadline_seconds"),
+    ("retry_max_wait_seconds", "retry_budget_seconds"),
+)
+
+
+def _variable(field_name: str) -> str:
+    return PREFIX + field_name.upper()
+
+
+def _clocks(
+    *,
+    deadline: float | None,
+    connect: float | None,
+    read: float | None,
+    budget: float | None,
+    max_wait: float | None,
+) -> dict[str, float]:
+    """The deadline, timeouts and retry waits, those left unset derived from those set.
+
+    A default never contradicts a value the operator wrote: an unset deadline grows to the
+    longest timeout or wait written, unset timeouts and waits shrink to fit the deadline
+    and the budget. `SPACEGATE_DEADLINE_SECONDS=3` alone gives 3 s connect and read timeouts.
+    """
+    base = Settings()
+    if deadline is None:
+        written = [v for v in (connect, read, budget, max_wait) if v is not None]
+        deadline = max([base.deadline_seconds, *written])
+    if connect is None:
+        connect = min(base.connect_timeout_seconds, deadline)
+    if read is None:
+        read = min(base.read_timeout_seconds, deadline)
+    if budget is None:
+        budget = min(max(base.retry_budget_seconds, max_wait or 0.0), deadline)
+    if max_wait is None:
+        max_wait = min(base.retry_max_wait_seconds, budget)
+    return {
+        "deadline_seconds": deadline,
+        "connect_timeout_seconds": connect,
+        "read_timeout_seconds": read,
+        "retry_budget_seconds": budget,
+        "retry_max_wait_seconds": max_wait,
+    }
 
 _ALGORITHMS = {
     "secret": frozenset({"HS256", "HS384", "HS512"}),
@@ -264,7 +309,7 @@ class _Reader:
 
         return self._convert(name, default, convert)
 
-    def number(self, name: str, default: float, minimum: float) -> float:
+    def number(self, name: str, default: T, minimum: float) -> float | T:
         def convert(raw: str) -> float:
             try:
                 value = float(raw)

@@ -26,9 +26,17 @@ from service.errors import InvalidJson, RequestInvalid
 from service.logs import remember_secrets
 from service.problems import Loc, Problem
 
-__all__ = ["RequestRule", "parse_json_object", "schema_problems", "validator_map"]
+__all__ = [
+    "LIST_HEADERS",
+    "RequestRule",
+    "parse_json_object",
+    "schema_problems",
+    "validator_map",
+]
 
 HEADER_PROBLEMS = "spacegate.header_problems"
+# Header parameters whose HTTP definition is a comma-separated list (RFC 7240 for Prefer).
+LIST_HEADERS = frozenset({"prefer"})
 
 # A rule sees a body that passed the schema where `invalid` does not name a field; it
 # returns the problems that need configuration or the mode to find.
@@ -37,6 +45,9 @@ RequestRule = Callable[[Mapping[str, Any], Headers, frozenset[Loc]], list[Proble
 # When a field breaks several keywords, report the most basic one, as pydantic does.
 _PRIORITY = ("type", "minLength", "format", "pattern")
 _URL_SCHEME = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://")
+# json.loads joins a valid pair of escapes into one character: what is left is a lone
+# surrogate, which no UTF-8 encoder (requests, a log stream, a socket) will take.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _reject_constant(name: str) -> None:
@@ -101,6 +112,9 @@ def _validator(schema: Mapping[str, Any]) -> Draft4Validator:
 
 
 def _field_problem(schema: Mapping[str, Any], value: Any, loc: Loc) -> Problem | None:
+    if isinstance(value, str) and _SURROGATE.search(value):
+        # Refused before the schema's patterns, whose verdict on such a string means nothing.
+        return p.lone_surrogate(loc)
     errors = list(_validator(schema).iter_errors(value))
     if not errors:
         return None
@@ -125,7 +139,13 @@ def schema_problems(schema: Mapping[str, Any], body: Mapping[str, Any], loc: Loc
 
 
 class HeaderValidator(ParameterValidator):
-    """Checks header parameters and keeps the problems for the body validator to report."""
+    """Checks header parameters and keeps the problems for the body validator to report.
+
+    A header parameter is one value: sent on two field lines it is a list where a string is
+    due (pydantic's `type_error.str`), never "the first one", which a proxy reading the last
+    one would disagree with. Only fields that HTTP defines as lists (`LIST_HEADERS`) may
+    repeat; their lines are joined as RFC 9110 section 5.3 says a recipient may.
+    """
 
     def validate(self, scope: Scope) -> None:
         headers = Headers(scope=scope)
@@ -133,11 +153,15 @@ class HeaderValidator(ParameterValidator):
         for param in self.parameters.get("header", []):
             name = param["name"]
             loc = ("header", name.lower())
-            value = headers.get(name)
-            if value is None:
+            values = headers.getlist(name)
+            if not values:
                 if param.get("required"):
                     found.append(p.missing(loc))
                 continue
+            if len(values) > 1 and name.lower() not in LIST_HEADERS:
+                found.append(p.not_a_string(loc))
+                continue
+            value = ", ".join(values)
             problem = _field_problem(param.get("schema", {}), value, loc)
             if problem is not None:
                 found.append(problem)

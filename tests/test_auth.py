@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.support.contract import assert_conforms
+from tests.support.repeated_headers import post_with_header_lines
 from tests.support.tokens import OTHER_TENANT, TENANT, TEST_SECRET, auth_headers, mint
 
 
@@ -57,6 +58,28 @@ def test_no_token_gets_a_bare_challenge(live, body):
 def test_an_authorization_that_is_not_a_bearer_jwt(live, body, authorization):
     response = call(live, body, None, authorization=authorization)
     assert_401(response)
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "same",  # even the same valid token twice
+        "Bearer " + "garbage",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + mint(OTHER_TENANT),
+    ],
+)
+@pytest.mark.parametrize("valid_first", [True, False])
+def test_two_authorization_headers_are_a_401(live, body, second, valid_first):
+    valid = "Bearer " + mint()
+    pair = [valid, valid if second == "same" else second]
+    if not valid_first:
+        pair.reverse()
+    lines = [("Authorization", pair[0]), ("authorization", pair[1]), ("x-tenantid", TENANT),
+             ("content-type", "application/json")]  # fmt: skip
+    response = assert_conforms(post_with_header_lines(live.api, json.dumps(body()).encode(), lines))
+    assert_401(response, "more than once")
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 def test_a_garbage_token(live, body):

@@ -134,10 +134,52 @@ def test_serve_logs_json_says_the_mode_and_keeps_the_secret_out(live_env, tmp_pa
     assert any(line["logger"].startswith("uvicorn") for line in lines)
 
 
+def test_a_lone_surrogate_is_a_422_and_every_log_line_stays_json(live_env, confluence, tmp_path):
+    """The audit's case: a surrogate in the path of instance_url ended in a plain-text 500."""
+    token = run("token", "--tenant", TENANT, env=live_env).stdout.strip()
+    log = tmp_path / "serve.log"
+    sent = {
+        "instance_url": confluence.cloud_root + "\ud800",
+        "web_url_instance": confluence.url + "/wiki",
+        "username": "three\udfff",
+        "api_token": VALID_TOKEN,
+    }
+    with serving("--mode", "live", env=live_env, log=log) as (url, _):
+        response = requests.post(
+            url + "/v2/confluence/space-listing",
+            data=json.dumps(sent).encode(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "x-tenantid": TENANT,
+                "content-type": "application/json",
+            },
+            timeout=20,
+        )
+    assert_conforms(response)
+    assert response.status_code == 422, response.text
+    assert response.headers["x-request-id"]
+    assert [item["loc"] for item in response.json()["detail"]] == [
+        ["body", "instance_url"],
+        ["body", "username"],
+    ]
+    lines = log.read_text().splitlines()
+    assert lines
+    for line in lines:
+        json.loads(line)  # warnings or tracebacks printed as plain text would fail here
+
+
 def test_serve_refuses_a_bad_setting_and_names_it(live_env):
     result = run("serve", env=live_env | {"SPACEGATE_DEADLINE_SECONDS": "soon"})
     assert result.returncode == 2
     assert "SPACEGATE_DEADLINE_SECONDS" in result.stderr
+
+
+def test_serve_starts_with_only_a_short_deadline_set(tmp_path):
+    """One variable alone never fails on another's default: the timeouts fit the deadline."""
+    env = environment(SPACEGATE_DEADLINE_SECONDS="3")
+    with serving(env=env, log=tmp_path / "serve.log") as (url, process):
+        assert requests.get(url + "/healthz", timeout=5).json()["status"] == "ok"
+        assert process.poll() is None
 
 
 def test_mock_serve_with_an_unusable_cassette_names_the_variable(tmp_path):

@@ -117,3 +117,86 @@ def test_secrets_are_scrubbed_however_json_would_escape_them():
         line = contextvars.copy_context().run(format_in_a_request, secret, f"saw {secret}!")
         assert json.loads(line)["message"] == "saw ***!"
         assert json.dumps(secret)[1:-1] not in line
+
+
+@pytest.fixture
+def strict_utf8_log() -> tuple[logging.Logger, io.BytesIO]:
+    """A logger writing through JsonFormatter to what a strict UTF-8 pipe accepts.
+
+    logging prints its own plain-text "--- Logging error ---" to stderr when formatting or
+    writing a line fails. A logger of its own, outside the hierarchy: pytest's capture
+    handlers would format the records their own way first.
+    """
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.Logger("strict-utf8")
+    logger.addHandler(handler)
+    return logger, raw
+
+
+def test_a_lone_surrogate_in_a_logged_value_keeps_the_line_utf8_json(strict_utf8_log, capsys):
+    logger, raw = strict_utf8_log
+    logger.warning("saw %s", "ab\ud800cd", extra={"field": "x\udfffy", "plain": "é"})
+    lines = raw.getvalue().decode("utf-8").splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["message"] == "saw ab\ud800cd"  # the same value, written as JSON's escape
+    assert entry["field"] == "x\udfffy"
+    assert entry["plain"] == "é"
+    assert "é" in lines[0]  # other characters stay as they are
+    assert "Logging error" not in capsys.readouterr().err
+
+
+def test_a_value_that_cannot_be_rendered_still_gives_a_json_line(strict_utf8_log, capsys):
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    logger, raw = strict_utf8_log
+    logger.error("value %s", Unprintable())
+    try:
+        raise Unprintable()
+    except Unprintable:
+        logger.exception("failed")
+    entries = [json.loads(line) for line in raw.getvalue().decode("utf-8").splitlines()]
+    assert [e["message"] for e in entries] == [
+        "value %s (could not be formatted with its arguments)",
+        "failed",
+    ]
+    assert "Unprintable" in entries[1]["exception"]
+    assert "Logging error" not in capsys.readouterr().err
+
+
+def test_an_exception_the_error_table_cannot_answer_is_still_the_json_500(
+    live_settings, body, log_lines
+):
+    from service.confluence.errors import ConfluenceError
+    from service.confluence.transport import LiveTransport
+    from tests.support.servers import serve
+
+    class Unmapped(ConfluenceError):
+        """A failure someone added to the client and forgot in the error table."""
+
+    class Failing(LiveTransport):
+        def adapter_for(self, headers):
+            raise Unmapped("a new kind of failure")
+
+    with serve(live_settings, transport=Failing(live_settings)) as service:
+        response = requests.post(
+            service.api,
+            json=body(),
+            headers=auth_headers() | {"x-request-id": "trace-unmapped"},
+            timeout=20,
+        )
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"] == "trace-unmapped"
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
+    entries = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    errors = [e for e in entries if e.get("request_id") == "trace-unmapped" and e["level"] == "ERROR"]
+    assert errors
+    assert "Unmapped" in errors[-1]["exception"]
+    access = [e for e in entries if e["logger"] == "spacegate.access"]
+    assert access[-1]["status"] == 500

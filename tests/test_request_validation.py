@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.support.contract import assert_conforms
+from tests.support.repeated_headers import post_with_header_lines
 from tests.support.tokens import OTHER_TENANT, TENANT, auth_headers, mint
 
 FIELDS = ("instance_url", "web_url_instance", "username", "api_token")
@@ -135,6 +136,85 @@ def test_url_syntax(live, body, field, url, msg, type_):
     assert items(post(live, json_body=body(**{field: url}))) == [
         {"loc": ["body", field], "msg": msg, "type": type_}
     ]
+
+
+# -- lone surrogates: legal in JSON text, refused by every UTF-8 encoder ------------------------
+
+SURROGATE = {"loc": None, "msg": "string contains a lone surrogate code point", "type": "value_error.unicodeencode"}  # fmt: skip
+
+
+# chr(): tools that hold text as UTF-8 (ruff) cannot tell lone surrogates apart in source.
+@pytest.mark.parametrize("surrogate", [chr(0xD800), chr(0xDFFF), chr(0xDC00) + chr(0xD800)])
+@pytest.mark.parametrize("field", FIELDS)
+def test_a_lone_surrogate_is_a_422_on_its_field(live, body, field, surrogate):
+    sent = body()
+    # in the middle of a value that is otherwise valid, so no other rule can object first
+    sent[field] = sent[field][:12] + surrogate + sent[field][12:]
+    raw = json.dumps(sent).encode()  # ASCII JSON: the surrogate travels as its \\u escape
+    assert b"\\ud" in raw
+    response = post(live, data=raw)
+    assert items(response) == [SURROGATE | {"loc": ["body", field]}]
+    assert response.headers["x-request-id"]
+
+
+def test_every_field_with_a_surrogate_is_named_at_once(live, body):
+    sent = {field: value + "\ud800" for field, value in body().items()}
+    assert locs(post(live, json_body=sent)) == [["body", f] for f in FIELDS]
+
+
+def test_a_surrogate_in_an_instance_url_path_never_reaches_confluence(live, body, confluence):
+    # It used to: urllib3 sent it, the 404 answer's message quoted it, and writing that
+    # answer failed into a plain-text 500 without x-request-id.
+    confluence.clear()
+    response = post(live, json_body=body(instance_url=confluence.cloud_root + "\ud800"))
+    assert items(response) == [SURROGATE | {"loc": ["body", "instance_url"]}]
+    assert confluence.requests == []
+
+
+def test_a_surrogate_pair_written_as_two_escapes_is_one_character(live, body):
+    rest = body()
+    del rest["username"]
+    raw = b'{"username": "three\\ud83d\\ude80", ' + json.dumps(rest)[1:].encode()
+    response = post(live, data=raw)
+    assert response.status_code == 200, response.text
+
+
+def test_an_unknown_field_with_a_surrogate_is_ignored_like_any_unknown_field(live, body):
+    assert post(live, json_body=body(colour="\ud800")).status_code == 200
+
+
+# -- a header the contract wants once, sent twice ----------------------------------------------
+
+
+def _lines(headers: dict[str, str], *extra: tuple[str, str]) -> list[tuple[str, str]]:
+    return [*headers.items(), *extra]
+
+
+@pytest.mark.parametrize("second", [TENANT, OTHER_TENANT, "not-a-uuid"])
+def test_two_tenant_headers_are_a_list_where_a_string_is_due(live, body, second):
+    sent = json.dumps(body()).encode()
+    response = assert_conforms(
+        post_with_header_lines(live.api, sent, _lines(auth_headers(), ("x-tenantid", second)))
+    )
+    assert items(response) == [
+        {"loc": ["header", "x-tenantid"], "msg": "str type expected", "type": "type_error.str"}
+    ]
+
+
+def test_two_tenant_headers_are_reported_with_the_body_problems(live, body):
+    sent = json.dumps(body(username="")).encode()
+    lines = _lines(auth_headers(), ("X-TenantId", TENANT))  # names compare case-insensitively
+    assert locs(post_with_header_lines(live.api, sent, lines)) == [
+        ["header", "x-tenantid"],
+        ["body", "username"],
+    ]
+
+
+def test_prefer_is_a_list_field_and_may_repeat(live, body):
+    sent = json.dumps(body()).encode()
+    lines = _lines(auth_headers(), ("prefer", "respond-async"), ("prefer", "return=minimal"))
+    response = assert_conforms(post_with_header_lines(live.api, sent, lines))
+    assert response.status_code == 200, response.text
 
 
 def test_unknown_fields_are_ignored(live, body):

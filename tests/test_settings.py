@@ -102,3 +102,75 @@ def test_redacted_settings_hide_the_secret():
     shown = Settings.from_env({"SPACEGATE_MODE": "live", "SPACEGATE_JWT_SECRET": SECRET}).redacted()
     assert shown["jwt_secret"] == "(set)"
     assert SECRET not in repr(shown)
+
+
+# -- the clocks: a default never contradicts a value the operator wrote --------------------------
+
+CLOCKS = {
+    "SPACEGATE_DEADLINE_SECONDS": "deadline_seconds",
+    "SPACEGATE_CONNECT_TIMEOUT_SECONDS": "connect_timeout_seconds",
+    "SPACEGATE_READ_TIMEOUT_SECONDS": "read_timeout_seconds",
+    "SPACEGATE_RETRY_BUDGET_SECONDS": "retry_budget_seconds",
+    "SPACEGATE_RETRY_MAX_WAIT_SECONDS": "retry_max_wait_seconds",
+}
+
+
+def clocks(settings: Settings) -> tuple[float, float, float, float, float]:
+    return tuple(getattr(settings, name) for name in CLOCKS.values())  # type: ignore[return-value]
+
+
+def test_the_defaults_when_nothing_is_set():
+    # deadline, connect, read, budget, max wait
+    assert clocks(Settings.from_env({})) == (30, 5, 20, 10, 5)
+
+
+@pytest.mark.parametrize("variable", CLOCKS)
+@pytest.mark.parametrize("value", ["0.1", "1", "3", "7.5", "45", "600"])
+def test_any_one_clock_alone_is_accepted_and_kept(variable, value):
+    settings = Settings.from_env({variable: value})
+    assert getattr(settings, CLOCKS[variable]) == float(value)
+    deadline, connect, read, budget, max_wait = clocks(settings)
+    assert max(connect, read, budget) <= deadline
+    assert max_wait <= budget
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"SPACEGATE_DEADLINE_SECONDS": "3"}, (3, 3, 3, 3, 3)),  # the audit's case
+        ({"SPACEGATE_DEADLINE_SECONDS": "12"}, (12, 5, 12, 10, 5)),
+        ({"SPACEGATE_DEADLINE_SECONDS": "120"}, (120, 5, 20, 10, 5)),
+        ({"SPACEGATE_CONNECT_TIMEOUT_SECONDS": "60"}, (60, 60, 20, 10, 5)),
+        ({"SPACEGATE_READ_TIMEOUT_SECONDS": "45"}, (45, 5, 45, 10, 5)),
+        ({"SPACEGATE_RETRY_BUDGET_SECONDS": "2"}, (30, 5, 20, 2, 2)),
+        ({"SPACEGATE_RETRY_BUDGET_SECONDS": "50"}, (50, 5, 20, 50, 5)),
+        ({"SPACEGATE_RETRY_MAX_WAIT_SECONDS": "20"}, (30, 5, 20, 20, 20)),
+        ({"SPACEGATE_RETRY_MAX_WAIT_SECONDS": "40"}, (40, 5, 20, 40, 40)),
+        ({"SPACEGATE_DEADLINE_SECONDS": "8", "SPACEGATE_RETRY_MAX_WAIT_SECONDS": "6"}, (8, 5, 8, 8, 6)),
+        ({"SPACEGATE_DEADLINE_SECONDS": "3", "SPACEGATE_CONNECT_TIMEOUT_SECONDS": "3"}, (3, 3, 3, 3, 3)),
+    ],
+)  # fmt: skip
+def test_unset_clocks_are_derived_from_those_set(environ, expected):
+    assert clocks(Settings.from_env(environ)) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "named", "other"),
+    [
+        ({"SPACEGATE_DEADLINE_SECONDS": "3", "SPACEGATE_CONNECT_TIMEOUT_SECONDS": "5"},
+         "SPACEGATE_CONNECT_TIMEOUT_SECONDS", "SPACEGATE_DEADLINE_SECONDS"),
+        ({"SPACEGATE_DEADLINE_SECONDS": "3", "SPACEGATE_READ_TIMEOUT_SECONDS": "20"},
+         "SPACEGATE_READ_TIMEOUT_SECONDS", "SPACEGATE_DEADLINE_SECONDS"),
+        ({"SPACEGATE_DEADLINE_SECONDS": "3", "SPACEGATE_RETRY_BUDGET_SECONDS": "10"},
+         "SPACEGATE_RETRY_BUDGET_SECONDS", "SPACEGATE_DEADLINE_SECONDS"),
+        ({"SPACEGATE_DEADLINE_SECONDS": "3", "SPACEGATE_RETRY_MAX_WAIT_SECONDS": "5"},
+         "SPACEGATE_RETRY_MAX_WAIT_SECONDS", "SPACEGATE_DEADLINE_SECONDS"),
+        ({"SPACEGATE_RETRY_BUDGET_SECONDS": "2", "SPACEGATE_RETRY_MAX_WAIT_SECONDS": "3"},
+         "SPACEGATE_RETRY_MAX_WAIT_SECONDS", "SPACEGATE_RETRY_BUDGET_SECONDS"),
+    ],
+)  # fmt: skip
+def test_only_a_contradiction_between_two_written_values_is_refused(environ, named, other):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(environ)
+    assert caught.value.variable == named
+    assert other in str(caught.value)

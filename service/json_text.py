@@ -1,0 +1,28 @@
+"""JSON text that UTF-8 can always encode, whatever strings a caller sent.
+
+A JSON body may carry a lone surrogate (`"\\ud800"`): Python's `json` decodes it to a `str`
+that UTF-8 refuses to encode, so `json.dumps(..., ensure_ascii=False)` of such a value, once
+written to a socket or a UTF-8 stream, fails far from where the value came in. Every answer
+body and log line spacegate writes goes through `dumps`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["dumps"]
+
+
+def dumps(value: object, **options: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False)`, with any lone surrogate written as its escape."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A surrogate can only sit inside a JSON string, where `\udXXX` (what backslashreplace
+        # writes) is JSON's own escape for it: the text keeps its meaning and is valid UTF-8.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
