@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
@@ -33,7 +33,7 @@ from service.confluence.errors import (
     RootNotFound,
     UpstreamTimeout,
 )
-from service.confluence.origin import Origin, Refusal
+from service.confluence.origin import Origin, Refusal, join
 from service.confluence.paging import v1_next, v2_next
 from service.confluence.spaces import NOT_THE_LISTING, Space, page_spaces
 
@@ -369,7 +369,7 @@ class ConfluenceClient:
         location = answer.headers.get("Location")
         if not location:
             raise BadGateway(f"Confluence answered HTTP {answer.status} without a Location")
-        target = listing.origin.check(urljoin(url, location), "Confluence redirects to")
+        target = listing.origin.check(join(url, location), "Confluence redirects to")
         if redirects > _MAX_REDIRECTS:
             raise BadGateway(
                 f"Confluence at {listing.origin} redirected more than {_MAX_REDIRECTS} times"

@@ -21,14 +21,14 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from service.confluence.errors import BadGateway
 
-__all__ = ["DEFAULT_PORTS", "IPAddress", "Origin", "Refusal", "parse_host", "scheme_of"]
+__all__ = ["DEFAULT_PORTS", "IPAddress", "Origin", "Refusal", "join", "parse_host", "scheme_of"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -75,7 +75,7 @@ class Origin:
         scheme = scheme_of(url)
         if scheme not in DEFAULT_PORTS:
             return Refusal(Refusal.Kind.SCHEME_INVALID, "the URL is not an http(s) URL")
-        if not url.isprintable() or " " in url or "\\" in url:
+        if not _readable(url):
             return _unreadable("it holds a backslash, a space or a control character")
         # With no backslash, urlsplit and urllib3 end the authority at the same character.
         try:
@@ -112,6 +112,21 @@ class Origin:
         if self.port == DEFAULT_PORTS[self.scheme]:
             return f"{self.scheme}://{host}"
         return f"{self.scheme}://{host}:{self.port}"
+
+
+def join(base: str, link: str) -> str:
+    """`link` resolved against `base`, or `link` as it is when it would need repairing.
+
+    urljoin parses with urlsplit, which drops tabs and newlines: joining would turn a link that
+    parsers read differently into one they agree on, a guess. Kept as it is, `Origin.of`
+    refuses it.
+    """
+    return urljoin(base, link) if _readable(link) else link
+
+
+def _readable(text: str) -> bool:
+    # Printable excludes control characters and every space but " ", which is excluded too.
+    return text.isprintable() and " " not in text and "\\" not in text
 
 
 def _unreadable(why: str) -> Refusal:

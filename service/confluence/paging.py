@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from requests.utils import parse_header_links
 
 from service.confluence.errors import BadGateway
-from service.confluence.origin import Origin
+from service.confluence.origin import Origin, join
 from service.confluence.spaces import NOT_THE_LISTING
 
 __all__ = ["v1_next", "v2_next"]
@@ -77,7 +77,7 @@ def _link_header_next(headers: Mapping[str, str]) -> str | None:
 def _join(base: str, link: str) -> str:
     parts = urlsplit(link)
     if parts.scheme or parts.netloc:
-        return urljoin(base, link)  # absolute, or scheme-relative "//host/…"
+        return join(base, link)  # absolute, or scheme-relative "//host/…"
     # Relative to base, with or without the leading slash: base's path is a prefix to keep,
     # which urljoin would drop for "/rest/api/…".
     return base.rstrip("/") + "/" + link.lstrip("/")
