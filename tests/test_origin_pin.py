@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from service.confluence import errors
+from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.confluence.guarded_adapter import GuardedHTTPAdapter
 from service.confluence.origin import Origin
 from service.confluence.urlpolicy import UrlPolicy
@@ -204,3 +205,16 @@ def test_each_listing_has_its_own_pin_on_one_shared_adapter(adapter, hostile):
     assert sorted(hostile.paths) == sorted(
         f"/next/plain/rest/api/space?n={n}" for n in range(64)
     )
+
+
+def test_the_client_reads_instance_url_before_anything_reshapes_it(adapter, hostile):
+    # urlsplit drops the tab, which would make a URL nobody wrote; the client refuses instead.
+    options = ClientOptions(3.0, 1.0, 2.0, 10, 1 << 20, 1, 0.5, 1.0)
+    client = ConfluenceClient(adapter, options)
+    with pytest.raises(ValueError, match="instance_url cannot be called"):
+        client.list_spaces(
+            f"http://127.0.0.1:{hostile.port}/next/pl\tain/rest/api",
+            "https://acme.example/wiki",
+            Credentials("someone", API_TOKEN),
+        )
+    assert hostile.paths == []

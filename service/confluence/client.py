@@ -169,10 +169,11 @@ class ConfluenceClient:
         Raises only `ConfluenceError` subclasses (see errors.py), or ValueError when
         `instance_url` cannot be read (`UrlPolicy.refusal` refuses those first).
         """
-        root = _api_root(instance_url)
-        origin = Origin.of(root)
+        # Read before anything reshapes it: urlsplit, under _api_root, would repair some URLs.
+        origin = Origin.of(instance_url.strip())
         if isinstance(origin, Refusal):
             raise ValueError(f"instance_url cannot be called: {origin.sentence}")
+        root = _api_root(instance_url)
         listing = self._start(root, origin, web_url_instance, credentials)
         v2_missing = False
         if root.endswith(_CLOUD_SUFFIX):
