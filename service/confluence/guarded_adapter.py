@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
+from requests import Response
 from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, BaseAdapter, HTTPAdapter
 from requests.utils import select_proxy
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -190,10 +191,12 @@ class EnvironmentHTTPAdapter(HTTPAdapter):
         return _Pinned(self, origin)
 
     def send_pinned(
-        self, origin: Origin, request: requests.PreparedRequest, **kwargs: Any
-    ) -> requests.Response:
+        self, origin: Origin, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> Response:
+        """`send()`, once `request` is known to connect to `origin`; `pinned()` calls it."""
         origin.check(request.url or "", _SENT_TO)
-        return self._send_with_environment(request, **kwargs)
+        # This class's send, past a subclass's refusal of sends without a pin.
+        return EnvironmentHTTPAdapter.send(self, request, *args, **kwargs)
 
     def send(
         self,
@@ -203,20 +206,7 @@ class EnvironmentHTTPAdapter(HTTPAdapter):
         verify: bool | str = True,
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        return self._send_with_environment(
-            request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
-        )
-
-    def _send_with_environment(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
+    ) -> Response:
         parts = urlsplit(request.url or "")
         fingerprint = tuple(os.environ.get(name) for name in _ENVIRONMENT)
         settings = _environment_settings(f"{parts.scheme}://{parts.netloc}", fingerprint)
@@ -229,7 +219,7 @@ class EnvironmentHTTPAdapter(HTTPAdapter):
             proxies=proxies if proxies is not None else dict(settings["proxies"]),
         )
 
-    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> Response:
         """Send with the environment applied; a subclass may judge the resolved settings."""
         return super().send(request, **kwargs)
 
@@ -242,24 +232,8 @@ class _Pinned(BaseAdapter):
         self._adapter = adapter
         self.origin = origin
 
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        return self._adapter.send_pinned(
-            self.origin,
-            request,
-            stream=stream,
-            timeout=timeout,
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        return self._adapter.send_pinned(self.origin, request, *args, **kwargs)
 
     def close(self) -> None:
         pass  # the pools belong to the shared adapter, which outlives the listing
@@ -307,30 +281,22 @@ class GuardedHTTPAdapter(EnvironmentHTTPAdapter):
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = _pool_classes(self.policy)
 
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Response:
         raise BadGateway(
             "spacegate sends to Confluence only through a listing's pinned origin; "
             "this request had none, so it was not sent"
         )
 
     def send_pinned(
-        self, origin: Origin, request: requests.PreparedRequest, **kwargs: Any
-    ) -> requests.Response:
+        self, origin: Origin, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> Response:
         # The origin's host first: when it is refused, the listing should not exist at all.
         refusal = self.policy.host_refusal(origin)
         if refusal is not None:
             raise AddressRefused(refusal.sentence)
-        return super().send_pinned(origin, request, **kwargs)
+        return super().send_pinned(origin, request, *args, **kwargs)
 
-    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> Response:
         if request.url and select_proxy(request.url, kwargs.get("proxies") or {}):
             self._check_before_proxy(request)
         return super().send_resolved(request, **kwargs)
