@@ -64,6 +64,7 @@ VALIDATION_MESSAGES: dict[str, frozenset[str] | None] = {
         {"invalid or missing URL scheme", "URL scheme not permitted"}
     ),
     "value_error.url.host": None,
+    "value_error.url.extra": None,  # pydantic's sentence quotes the query or fragment
     "value_error.confluence_not_found": None,
     "value_error.scenario": None,
     "value_error.unicodeencode": frozenset({"string contains a lone surrogate code point"}),
@@ -80,6 +81,7 @@ VALIDATION_LOCATIONS: dict[str, frozenset[tuple[str, str]]] = {
     "type_error.uuid": frozenset({("header", "x-tenantid")}),
     "value_error.url.scheme": _URL_FIELDS,
     "value_error.url.host": _URL_FIELDS,
+    "value_error.url.extra": frozenset({("body", "web_url_instance")}),
     "value_error.confluence_not_found": frozenset({("body", "instance_url")}),
     "value_error.scenario": frozenset({("header", "prefer")}),
     "value_error.unicodeencode": _ANY_BODY_FIELD,

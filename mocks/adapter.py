@@ -23,6 +23,7 @@ from vcr.request import Request
 
 from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, Interaction, Scenario
 from service.confluence.errors import RootNotFound
+from service.confluence.origin import Origin
 
 __all__ = ["CassetteAdapter", "DeclaredFault"]
 
@@ -63,6 +64,10 @@ class CassetteAdapter(BaseAdapter):
                 f"{_origin(url).decode()}{self.scenario.root}"
             )
         return _response(request, recorded, _origin(url))
+
+    def pinned(self, origin: Origin) -> BaseAdapter:
+        # Nothing leaves the process: one cassette answers whatever origin the listing has.
+        return self
 
     def close(self) -> None:
         pass

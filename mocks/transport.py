@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from requests.adapters import BaseAdapter
-
 from mocks.adapter import CassetteAdapter
 from mocks.prefer import Preference, parse_prefer
 from mocks.scenarios import Scenario, load_scenarios
@@ -70,7 +68,7 @@ class CassetteTransport:
             )
         ]
 
-    def adapter_for(self, headers: Mapping[str, str]) -> BaseAdapter:
+    def adapter_for(self, headers: Mapping[str, str]) -> CassetteAdapter:
         # request_problems has refused unknown scenarios before the handler asks.
         scenario = self._chosen(self._preference(headers)) or self._scenarios[DEFAULT]
         return CassetteAdapter(scenario)

@@ -29,7 +29,6 @@ from service.auth import TokenVerifier, authorization_header
 from service.body_guard import BodyGuard
 from service.confluence.client import ClientOptions
 from service.confluence.transport import Transport
-from service.confluence.urlpolicy import UrlPolicy
 from service.cors import Cors
 from service.error_table import install_error_table
 from service.handler import SpaceListing
@@ -39,6 +38,7 @@ from service.request_context import RequestContext
 from service.resources import spec_path
 from service.settings import Settings
 from service.transports import transport_for
+from service.url_rule import url_policy, url_rule
 from service.validation import RequestRule, validator_map
 
 __all__ = ["create_app"]
@@ -81,20 +81,6 @@ def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
     return VerifyingBearer
 
 
-def _url_rule(policy: UrlPolicy) -> RequestRule:
-    def rule(body: Mapping[str, Any], _headers: Headers, invalid: frozenset[Loc]) -> list[Problem]:
-        found: list[Problem] = []
-        loc = ("body", "instance_url")
-        if loc not in invalid:
-            found += policy.problems(loc, body["instance_url"])
-        loc = ("body", "web_url_instance")
-        if loc not in invalid:
-            found += policy.web_url_problems(loc, body["web_url_instance"])
-        return found
-
-    return rule
-
-
 def _transport_rule(transport: Transport) -> RequestRule:
     def rule(_body: Mapping[str, Any], headers: Headers, _invalid: frozenset[Loc]) -> list[Problem]:
         return transport.request_problems(headers)
@@ -106,7 +92,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     settings = settings if settings is not None else Settings.from_env()
     transport = transport if transport is not None else transport_for(settings)
     remember_secrets(settings.jwt_secret, process_wide=True)
-    policy = UrlPolicy.from_settings(settings, enforce_allow_list=transport.reaches_network)
+    policy = url_policy(settings, enforce_allow_list=transport.reaches_network)
     listing = SpaceListing(
         transport,
         ClientOptions.from_settings(settings),
@@ -129,7 +115,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         middlewares=middlewares,
         lifespan=lifespan,
         security_map={"bearer": _bearer_handler(TokenVerifier(settings))},
-        validator_map=validator_map([_url_rule(policy), _transport_rule(transport)]),
+        validator_map=validator_map([url_rule(policy), _transport_rule(transport)]),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
     )
     app.add_api(

@@ -19,6 +19,7 @@ __all__ = [
     "not_a_uuid",
     "too_short",
     "unknown_scenario",
+    "url_extra",
     "url_host_invalid",
     "url_host_refused",
     "url_scheme_invalid",
@@ -84,6 +85,12 @@ def url_host_invalid(loc: Loc) -> Problem:
 
 def url_host_refused(loc: Loc, sentence: str) -> Problem:
     return _problem(loc, sentence, "value_error.url.host")
+
+
+def url_extra(loc: Loc, extra: str) -> Problem:
+    # pydantic v1's UrlExtraError, word for word
+    msg = f"URL invalid, extra characters found after valid URL: {extra!r}"
+    return _problem(loc, msg, "value_error.url.extra")
 
 
 def confluence_not_found(loc: Loc, sentence: str) -> Problem:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from service.confluence.transport import LiveTransport, Transport
 from service.settings import ConfigError, Settings
+from service.url_rule import url_policy
 
 __all__ = ["transport_for"]
 
 
 def transport_for(settings: Settings) -> Transport:
     if settings.mode == "live":
-        return LiveTransport(settings)
+        policy = url_policy(settings, enforce_allow_list=True)
+        return LiveTransport(policy, worker_threads=settings.worker_threads)
     # Imported here so that the live service never loads the mock machinery.
     from mocks.scenarios import ScenarioError
     from mocks.transport import CassetteTransport

@@ -20,11 +20,14 @@ from requests.adapters import BaseAdapter
 from service.confluence import errors
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.confluence.guarded_adapter import GuardedHTTPAdapter
-from service.confluence.paging import Origin, v1_next, v2_next
+from service.confluence.origin import Origin
+from service.confluence.paging import v1_next, v2_next
 from service.confluence.retry import clamp_retry_after, parse_retry_after
 from service.confluence.transport import LiveTransport, Transport
 from service.confluence.urlpolicy import UrlPolicy
 from service.settings import Settings
+from service.transports import transport_for
+from service.url_rule import url_policy
 from tests.confluence_standin import VALID_TOKEN, StandIn
 from tests.support.tls import TlsServer
 
@@ -346,7 +349,7 @@ def test_loopback_name_refused_at_connect_time(confluence: StandIn):
     # the address it resolves to tells, when the adapter connects.
     policy = lab_policy(f"localhost:{confluence.port}", private=False)
     root = f"http://localhost:{confluence.port}/wiki/rest/api"
-    assert policy.problems(("body", "instance_url"), root) == []
+    assert policy.refusal(root) is None
     client = ConfluenceClient(GuardedHTTPAdapter(policy), OPTIONS)
     with pytest.raises(errors.AddressRefused) as caught:
         list_spaces(client, root, "three")
@@ -530,7 +533,7 @@ def test_client_options_from_settings():
 
 def test_live_transport():
     settings = Settings(allowed_hosts=("*.atlassian.net",), worker_threads=8)
-    transport = LiveTransport(settings)
+    transport = transport_for(replace(settings, mode="live", jwt_secret="x" * 32).validated())
     try:
         assert isinstance(transport, Transport)
         assert (transport.mode, transport.blocking, transport.reaches_network) == (
@@ -552,7 +555,9 @@ def test_live_transport():
 
 def test_live_transport_refuses_the_stand_in_by_default(confluence: StandIn):
     # The shipped policy: the stand-in's loopback address is refused when connecting.
-    transport = LiveTransport(Settings(allowed_hosts=(f"localhost:{confluence.port}",)))
+    settings = Settings(allowed_hosts=(f"localhost:{confluence.port}",))
+    policy = url_policy(settings, enforce_allow_list=True)
+    transport = LiveTransport(policy, worker_threads=4)
     try:
         client = ConfluenceClient(transport.adapter_for({}), OPTIONS)
         with pytest.raises(errors.AddressRefused):

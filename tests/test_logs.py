@@ -86,13 +86,16 @@ def test_an_unsafe_request_id_is_replaced(live):
 
 def test_an_unexpected_error_is_a_500_that_reveals_nothing(live_settings, body, log_lines):
     from service.confluence.transport import LiveTransport
+    from service.url_rule import url_policy
     from tests.support.servers import serve
 
     class Exploding(LiveTransport):
         def adapter_for(self, headers):
             raise RuntimeError(f"boom with {API_TOKEN}")
 
-    with serve(live_settings, transport=Exploding(live_settings)) as service:
+    policy = url_policy(live_settings, enforce_allow_list=True)
+    exploding = Exploding(policy, worker_threads=live_settings.worker_threads)
+    with serve(live_settings, transport=exploding) as service:
         response = requests.post(
             service.api, json=body(api_token=API_TOKEN), headers=auth_headers(), timeout=20
         )

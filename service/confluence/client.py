@@ -1,9 +1,9 @@
 """The Confluence client: API choice, paging, retries, timeouts and error mapping.
 
 It talks through one `requests` adapter it is handed (live: `GuardedHTTPAdapter`; mock: the
-cassette adapter) and sends from exactly one place, `_exchange`, where every requests/urllib3
-exception becomes one of `service.confluence.errors`. docs/design.md#talking-to-confluence is
-the specification this follows.
+cassette adapter), pinned to each listing's origin, and sends from exactly one place,
+`_exchange`, where every requests/urllib3 exception becomes one of `service.confluence.errors`.
+docs/design.md#talking-to-confluence is the specification this follows.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
@@ -33,13 +33,14 @@ from service.confluence.errors import (
     RootNotFound,
     UpstreamTimeout,
 )
-from service.confluence.paging import Origin, v1_next, v2_next
+from service.confluence.origin import Origin, Refusal, join
+from service.confluence.paging import v1_next, v2_next
 from service.confluence.spaces import NOT_THE_LISTING, Space, page_spaces
 
 if TYPE_CHECKING:
     from service.settings import Settings
 
-__all__ = ["ClientOptions", "ConfluenceClient", "Credentials", "Space"]
+__all__ = ["ClientOptions", "ConfluenceClient", "Credentials", "PinnableAdapter", "Space"]
 
 _log = logging.getLogger("spacegate.confluence")
 
@@ -59,6 +60,13 @@ _ROOT_EXAMPLES = (
 
 
 _USER_AGENT = f"spacegate/{__version__}"
+
+
+class PinnableAdapter(Protocol):
+    """What the client is handed: `pinned(origin)` is the `requests` adapter one listing sends
+    through, which refuses any request that would not connect to `origin`."""
+
+    def pinned(self, origin: Origin) -> BaseAdapter: ...
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ class _Listing:
 
     headers: Mapping[str, str] = field(repr=False)  # Authorization included
     origin: Origin
+    adapter: BaseAdapter  # pinned to `origin`
     web_url: str
     deadline: float
     waited: float = 0.0
@@ -133,7 +142,7 @@ class _Transient(Exception):
 
 
 class ConfluenceClient:
-    """Lists the spaces a Confluence user can see, through one `requests` adapter.
+    """Lists the spaces a Confluence user can see, through one adapter pinned per listing.
 
     Safe to share between threads: each call keeps its state in its own `_Listing`.
     `clock` (monotonic seconds) and `sleep` are injectable for tests.
@@ -141,7 +150,7 @@ class ConfluenceClient:
 
     def __init__(
         self,
-        adapter: BaseAdapter,
+        adapter: PinnableAdapter,
         options: ClientOptions,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -158,12 +167,13 @@ class ConfluenceClient:
         """Every space, every page followed, in Confluence's order.
 
         Raises only `ConfluenceError` subclasses (see errors.py), or ValueError when
-        `instance_url` is not an http(s) URL at all (the URL policy refuses those first).
+        `instance_url` cannot be read (`UrlPolicy.refusal` refuses those first).
         """
+        # Read before anything reshapes it: urlsplit, under _api_root, would repair some URLs.
+        origin = Origin.of(instance_url.strip())
+        if isinstance(origin, Refusal):
+            raise ValueError(f"instance_url cannot be called: {origin.sentence}")
         root = _api_root(instance_url)
-        origin = Origin.of(root)
-        if origin is None:
-            raise ValueError("instance_url must be an absolute http(s) URL")
         listing = self._start(root, origin, web_url_instance, credentials)
         v2_missing = False
         if root.endswith(_CLOUD_SUFFIX):
@@ -203,7 +213,8 @@ class ConfluenceClient:
                 "Authorization": _basic_authorization(credentials),
             },
             origin=origin,
-            web_url=web_url.rstrip("/"),
+            adapter=self._adapter.pinned(origin),
+            web_url=web_url.strip().rstrip("/"),
             deadline=self._clock() + self._options.deadline_seconds,
         )
 
@@ -291,7 +302,7 @@ class ConfluenceClient:
             request.prepare_url(url, None)
             request.headers = CaseInsensitiveDict(listing.headers)
             # Proxies and CA bundle from the environment are the adapter's business.
-            response = self._adapter.send(request, stream=True, timeout=timeout)
+            response = listing.adapter.send(request, stream=True, timeout=timeout)
             try:
                 body = self._read_body(listing, response) if response.status_code == 200 else b""
             finally:
@@ -359,7 +370,7 @@ class ConfluenceClient:
         location = answer.headers.get("Location")
         if not location:
             raise BadGateway(f"Confluence answered HTTP {answer.status} without a Location")
-        target = listing.origin.check(urljoin(url, location), "redirects to")
+        target = listing.origin.check(join(url, location), "Confluence redirects to")
         if redirects > _MAX_REDIRECTS:
             raise BadGateway(
                 f"Confluence at {listing.origin} redirected more than {_MAX_REDIRECTS} times"

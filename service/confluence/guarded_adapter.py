@@ -1,11 +1,22 @@
-"""A `requests` adapter that connects only to addresses the URL policy allows.
+"""A `requests` adapter that sends only where the URL policy and the listing's origin allow.
+
+It is the last line of defence, so it judges the prepared request actually sent, whatever
+its caller checked before:
+
+- at send time, the request's URL read by `Origin.of` (as urllib3 will connect) must be the
+  origin the listing is pinned to, and that origin's host must pass the allow-list;
+- at connect time, every address the name resolves to must pass `UrlPolicy.address_refusal`.
+
+The adapter and its connection pools are shared by all concurrent API requests; the origin
+pin is per listing, so a listing sends through `adapter.pinned(origin)`, a thin view holding
+nothing but the origin. The shared adapter refuses to send without one.
 
 Checking a name before calling it leaves a gap: the resolver may answer differently a moment
-later (DNS rebinding). Here the check happens where the socket is opened: the connection
-classes resolve the name once, judge every address with `UrlPolicy.address_refusal`, and
-connect to those same addresses; nothing resolves the name a second time. TLS is untouched:
-the socket is handed to urllib3's HTTPS code, which verifies the certificate and sends SNI for
-the URL's host name as usual.
+later (DNS rebinding). So the address check happens where the socket is opened: the
+connection classes resolve the name once, judge every address, and connect to those same
+addresses; nothing resolves the name a second time. TLS is untouched: the socket is handed to
+urllib3's HTTPS code, which verifies the certificate and sends SNI for the URL's host name as
+usual.
 """
 
 from __future__ import annotations
@@ -20,7 +31,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, HTTPAdapter
+from requests import Response
+from requests.adapters import DEFAULT_POOLBLOCK, DEFAULT_POOLSIZE, BaseAdapter, HTTPAdapter
 from requests.utils import select_proxy
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -28,8 +40,9 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import Timeout
 
-from service.confluence.errors import AddressRefused
-from service.confluence.urlpolicy import IPAddress, UrlPolicy
+from service.confluence.errors import AddressRefused, BadGateway
+from service.confluence.origin import IPAddress, Origin, Refusal
+from service.confluence.urlpolicy import UrlPolicy
 
 __all__ = [
     "EnvironmentHTTPAdapter",
@@ -159,13 +172,31 @@ def _environment_settings(origin: str, _fingerprint: tuple[str | None, ...]) -> 
     return {"proxies": merged["proxies"], "verify": merged["verify"], "cert": merged["cert"]}
 
 
+_SENT_TO = "a request was about to go to"
+
+
 class EnvironmentHTTPAdapter(HTTPAdapter):
     """`HTTPAdapter` that applies requests' environment variables itself.
 
     `HTTPS_PROXY`, `NO_PROXY`, `REQUESTS_CA_BUNDLE`… are what Data Center operators set; a
     `requests.Session` would read them on every request, which costs more than a request
     answered from memory. Here they are read per origin and cached on their values.
+
+    `pinned(origin)` is the view one listing sends through: it refuses, before any
+    connection, a request whose URL does not connect to `origin`.
     """
+
+    def pinned(self, origin: Origin) -> BaseAdapter:
+        """This adapter for one listing: it sends only to `origin`."""
+        return _Pinned(self, origin)
+
+    def send_pinned(
+        self, origin: Origin, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> Response:
+        """`send()`, once `request` is known to connect to `origin`; `pinned()` calls it."""
+        origin.check(request.url or "", _SENT_TO)
+        # This class's send, past a subclass's refusal of sends without a pin.
+        return EnvironmentHTTPAdapter.send(self, request, *args, **kwargs)
 
     def send(
         self,
@@ -175,7 +206,7 @@ class EnvironmentHTTPAdapter(HTTPAdapter):
         verify: bool | str = True,
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
+    ) -> Response:
         parts = urlsplit(request.url or "")
         fingerprint = tuple(os.environ.get(name) for name in _ENVIRONMENT)
         settings = _environment_settings(f"{parts.scheme}://{parts.netloc}", fingerprint)
@@ -188,16 +219,34 @@ class EnvironmentHTTPAdapter(HTTPAdapter):
             proxies=proxies if proxies is not None else dict(settings["proxies"]),
         )
 
-    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> Response:
         """Send with the environment applied; a subclass may judge the resolved settings."""
         return super().send(request, **kwargs)
 
 
-class GuardedHTTPAdapter(EnvironmentHTTPAdapter):
-    """`HTTPAdapter` whose connections are opened only to addresses `policy` allows.
+class _Pinned(BaseAdapter):
+    """One listing's view of a shared adapter: the origin it may send to, nothing else."""
 
-    A refused address raises `AddressRefused` (a `ConfluenceError`); it passes through urllib3
-    and requests unwrapped, since neither catches exceptions they do not know.
+    def __init__(self, adapter: EnvironmentHTTPAdapter, origin: Origin) -> None:
+        super().__init__()
+        self._adapter = adapter
+        self.origin = origin
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        return self._adapter.send_pinned(self.origin, request, *args, **kwargs)
+
+    def close(self) -> None:
+        pass  # the pools belong to the shared adapter, which outlives the listing
+
+
+class GuardedHTTPAdapter(EnvironmentHTTPAdapter):
+    """`HTTPAdapter` that sends only to a listing's origin, on the allow-list, to addresses
+    `policy` allows.
+
+    A refused host or address raises `AddressRefused`, another origin or an unreadable URL
+    `BadGateway` (both `ConfluenceError`s); they pass through urllib3 and requests unwrapped,
+    since neither catches exceptions they do not know. `send()` without a pinned origin is
+    refused outright: only `pinned(origin).send()` sends.
 
     Behind a proxy (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` with ``trust_env``), the proxy
     resolves and connects, so the adapter cannot see the address actually used: it resolves the
@@ -232,17 +281,33 @@ class GuardedHTTPAdapter(EnvironmentHTTPAdapter):
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = _pool_classes(self.policy)
 
-    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        raise BadGateway(
+            "spacegate sends to Confluence only through a listing's pinned origin; "
+            "this request had none, so it was not sent"
+        )
+
+    def send_pinned(
+        self, origin: Origin, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> Response:
+        # The origin's host first: when it is refused, the listing should not exist at all.
+        refusal = self.policy.host_refusal(origin)
+        if refusal is not None:
+            raise AddressRefused(refusal.sentence)
+        return super().send_pinned(origin, request, *args, **kwargs)
+
+    def send_resolved(self, request: requests.PreparedRequest, **kwargs: Any) -> Response:
         if request.url and select_proxy(request.url, kwargs.get("proxies") or {}):
             self._check_before_proxy(request)
         return super().send_resolved(request, **kwargs)
 
     def _check_before_proxy(self, request: requests.PreparedRequest) -> None:
-        parts = urlsplit(request.url or "")
-        name = parts.hostname or ""
+        origin = Origin.of(request.url or "")
+        if isinstance(origin, Refusal):  # send_pinned has read it already: not reached
+            raise BadGateway(origin.sentence)
+        name = str(origin.host)
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            infos = socket.getaddrinfo(name, port, proto=socket.IPPROTO_TCP)
+            infos = socket.getaddrinfo(name, origin.port, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError) as exc:
             raise requests.ConnectionError(
                 f"cannot resolve {name} to check its addresses before using the proxy: {exc}",

@@ -3,53 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from requests.utils import parse_header_links
 
 from service.confluence.errors import BadGateway
+from service.confluence.origin import Origin, join
 from service.confluence.spaces import NOT_THE_LISTING
 
-__all__ = ["Origin", "v1_next", "v2_next"]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True)
-class Origin:
-    """scheme + host + port: the only place the credentials may go."""
-
-    scheme: str
-    host: str
-    port: int
-
-    @classmethod
-    def of(cls, url: str) -> Origin | None:
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            return None
-        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-            return None
-        host = parts.hostname.rstrip(".")  # already lower-cased by urlsplit
-        return cls(parts.scheme, host, port or _DEFAULT_PORTS[parts.scheme])
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        if self.port == _DEFAULT_PORTS[self.scheme]:
-            return f"{self.scheme}://{host}"
-        return f"{self.scheme}://{host}:{self.port}"
-
-    def check(self, url: str, what: str) -> str:
-        """`url` itself when it is on this origin; BadGateway otherwise."""
-        if Origin.of(url) != self:
-            raise BadGateway(
-                f"Confluence {what} {_shown(url)}, not to {self}; spacegate sends the "
-                "credentials only to instance_url's host, so it does not go there"
-            )
-        return url
+__all__ = ["v1_next", "v2_next"]
 
 
 def v1_next(body: Mapping[str, object], origin: Origin, default_base: str) -> str | None:
@@ -59,7 +21,7 @@ def v1_next(body: Mapping[str, object], origin: Origin, default_base: str) -> st
     following = _link(links, "next")
     if following is None:
         return None
-    return origin.check(_join(base, following), "links the next page to")
+    return origin.check(_join(base, following), "Confluence links the next page to")
 
 
 def v2_next(
@@ -74,7 +36,7 @@ def v2_next(
     if following.startswith("/") and not following.startswith("//"):
         # Already carries the context path: joining it to `base` would double `/wiki`.
         following = str(origin) + following
-    return origin.check(_join(base, following), "links the next page to")
+    return origin.check(_join(base, following), "Confluence links the next page to")
 
 
 def _links(body: Mapping[str, object]) -> Mapping[str, object]:
@@ -100,7 +62,7 @@ def _base(links: Mapping[str, object], origin: Origin) -> str | None:
     base = _link(links, "base")
     # A listing whose base names another host is refused even if no link uses it
     # (docs/design.md#paging).
-    return None if base is None else origin.check(base, "gives its base URL as")
+    return None if base is None else origin.check(base, "Confluence gives its base URL as")
 
 
 def _link_header_next(headers: Mapping[str, str]) -> str | None:
@@ -116,12 +78,7 @@ def _link_header_next(headers: Mapping[str, str]) -> str | None:
 def _join(base: str, link: str) -> str:
     parts = urlsplit(link)
     if parts.scheme or parts.netloc:
-        return urljoin(base, link)  # absolute, or scheme-relative "//host/…"
+        return join(base, link)  # absolute, or scheme-relative "//host/…"
     # Relative to base, with or without the leading slash: base's path is a prefix to keep,
     # which urljoin would drop for "/rest/api/…".
     return base.rstrip("/") + "/" + link.lstrip("/")
-
-
-def _shown(url: str) -> str:
-    origin = Origin.of(url)
-    return str(origin) if origin is not None else "an unusable URL"

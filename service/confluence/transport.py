@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from requests.adapters import BaseAdapter
-
+from service.confluence.client import PinnableAdapter
 from service.confluence.guarded_adapter import GuardedHTTPAdapter
 from service.confluence.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
     from service.problems import Problem
-    from service.settings import Settings
 
 __all__ = ["LiveTransport", "Transport"]
 
@@ -31,11 +29,11 @@ class Transport(Protocol):
     - `blocking`: False when the adapter answers without blocking I/O, so the service may
       call the client on the event loop instead of hopping to a worker thread.
     - `reaches_network`: True when requests leave the process, so the host allow-list
-      applies (`UrlPolicy.from_settings(settings, enforce_allow_list=reaches_network)`).
+      applies (`UrlPolicy(..., enforce_allow_list=reaches_network)`).
 
     Example::
 
-        transport = LiveTransport(settings)
+        transport = LiveTransport(policy, worker_threads=40)
         problems = transport.request_problems(headers)      # [] -> go on
         client = ConfluenceClient(transport.adapter_for(headers), options)
         spaces = client.list_spaces(instance_url, web_url, credentials)
@@ -51,7 +49,7 @@ class Transport(Protocol):
         """422 items this transport adds for one API request (mock: an unknown scenario)."""
         ...
 
-    def adapter_for(self, headers: Mapping[str, str]) -> BaseAdapter:
+    def adapter_for(self, headers: Mapping[str, str]) -> PinnableAdapter:
         """The adapter that serves every Confluence request of one API request.
 
         An adapter that knows the upstream has no API at the requested path may raise
@@ -80,18 +78,16 @@ class LiveTransport:
     blocking = True
     reaches_network = True
 
-    def __init__(self, settings: Settings) -> None:
-        self.policy = UrlPolicy.from_settings(settings, enforce_allow_list=True)
+    def __init__(self, policy: UrlPolicy, *, worker_threads: int) -> None:
+        self.policy = policy
         self._adapter = GuardedHTTPAdapter(
-            self.policy,
-            pool_connections=_POOLED_HOSTS,
-            pool_maxsize=max(settings.worker_threads, 1),
+            policy, pool_connections=_POOLED_HOSTS, pool_maxsize=max(worker_threads, 1)
         )
 
     def request_problems(self, headers: Mapping[str, str]) -> list[Problem]:
         return []
 
-    def adapter_for(self, headers: Mapping[str, str]) -> BaseAdapter:
+    def adapter_for(self, headers: Mapping[str, str]) -> PinnableAdapter:
         return self._adapter
 
     def scenarios(self) -> list[dict[str, object]] | None:
