@@ -6,15 +6,16 @@ import contextlib
 import datetime
 import os
 import platform
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from tests.support.tokens import TENANT
+
 REPO = Path(__file__).resolve().parent.parent
 
-__all__ = ["REPO", "TENANT", "BenchError", "free_port", "machine", "mint_token"]
+__all__ = ["REPO", "BenchError", "machine", "mint_token"]
 
 
 def machine() -> dict[str, Any]:
@@ -43,21 +44,13 @@ def machine() -> dict[str, Any]:
     }
 
 
-TENANT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-
-
 class BenchError(RuntimeError):
     """The benchmark cannot go on; the message says why."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def mint_token(env: dict[str, str]) -> str:
-    """A token from `python -m service token`, signed with the secret in `env` (never argv)."""
+    """A token for the tests' tenant from `python -m service token`, signed with the secret in
+    `env` (never argv)."""
     done = subprocess.run(
         [sys.executable, "-m", "service", "token", "--tenant", TENANT, "--ttl", "7200"],
         cwd=REPO,

@@ -32,19 +32,20 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import requests
 
-from bench.common import REPO, TENANT, BenchError, free_port, machine, mint_token
+from bench.common import REPO, BenchError, machine, mint_token
+from conformance.serving import ServedProcess, ServiceDidNotStart, serving
 from tests.confluence_standin import VALID_TOKEN, StandIn
+from tests.support.bodies import standin_body
+from tests.support.tokens import auth_headers
 
 USERNAME = "many"
 EXPECTED_SPACES = 10_000
@@ -85,34 +86,11 @@ def baseline_listing(session: requests.Session, standin: StandIn, web_url: str) 
     return spaces
 
 
-@dataclass
-class Service:
-    process: subprocess.Popen
-    url: str
-    token: str
-    stderr: BinaryIO
-
-    @property
-    def api(self) -> str:
-        return self.url + "/v2/confluence/space-listing"
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.token}",
-            "x-tenantid": TENANT,
-            "content-type": "application/json",
-            "accept": "application/json",
-        }
-
-    def log_tail(self, size: int = 4000) -> str:
-        self.stderr.flush()
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")[-size:]
-
-
-def service_listing(session: requests.Session, service: Service, body: dict) -> list[dict]:
+def service_listing(
+    session: requests.Session, service: ServedProcess, headers: dict[str, str], body: dict
+) -> list[dict]:
     """One POST; done when the decoded list is in hand (a caller needs it as much as we do)."""
-    response = session.post(service.api, json=body, headers=service.headers(), timeout=120)
+    response = session.post(service.api, json=body, headers=headers, timeout=120)
     if response.status_code != 200:
         raise BenchError(f"the service answered HTTP {response.status_code}: {response.text[:500]}")
     return response.json()["spaces"]
@@ -138,47 +116,16 @@ def service_env(standin: StandIn, page_delay: float) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_service(env: dict[str, str]) -> Iterator[Service]:
-    port = free_port()
-    token = mint_token(env)
-    command = [sys.executable, "-m", "service", "serve", "--mode", "live", "--port", str(port)]
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            [*command, "--workers", "1"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        service = Service(process, f"http://127.0.0.1:{port}", token, stderr)
+def running_service(env: dict[str, str]) -> Iterator[tuple[ServedProcess, dict[str, str]]]:
+    """The service in live mode, one worker; and the headers of a request it accepts."""
+    headers = auth_headers(mint_token(env))
+    with tempfile.TemporaryDirectory(prefix="spacegate-bench-") as folder:
+        log = Path(folder) / "serve.log"
         try:
-            wait_healthy(service)
-            yield service
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_healthy(service: Service, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise BenchError(
-                f"the service exited with {service.process.returncode}:\n{service.log_tail()}"
-            )
-        with contextlib.suppress(requests.ConnectionError):
-            health = requests.get(service.url + "/healthz", timeout=2)
-            if health.status_code == 200:
-                if health.json().get("mode") != "live":
-                    raise BenchError(f"the service is not in live mode: {health.text}")
-                return
-        time.sleep(0.1)
-    raise BenchError(f"the service did not answer /healthz in {timeout:g} s:\n{service.log_tail()}")
+            with serving("live", "--workers", "1", env=env, log=log, cwd=REPO) as service:
+                yield service, headers
+        except ServiceDidNotStart as exc:
+            raise BenchError(str(exc)) from exc
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -253,20 +200,15 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
     with StandIn(page_delay=args.page_delay) as standin:
         web_url = f"{standin.url}/wiki"
         expected = standin.expected_listing(USERNAME, web_url)
-        body = {
-            "instance_url": standin.cloud_root,
-            "web_url_instance": web_url,
-            "username": USERNAME,
-            "api_token": VALID_TOKEN,
-        }
+        body = standin_body(standin, USERNAME)
         env = service_env(standin, args.page_delay)
         say(f"stand-in on {standin.url}, page delay {args.page_delay:g} s; starting the service")
         with (
-            running_service(env) as service,
+            running_service(env) as (service, headers),
             requests.Session() as direct,
             requests.Session() as caller,
         ):
-            pid = service.process.pid
+            pid = service.pid
             children = child_pids(pid)
             rss_started = proc_status(pid)
 
@@ -275,7 +217,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
                 return baseline_listing(direct, standin, web_url)
 
             def serv() -> list[dict]:
-                return service_listing(caller, service, body)
+                return service_listing(caller, service, headers, body)
 
             # Warm-up: connections, imports and first-request work on both sides. The baseline
             # goes first so that the stand-in's page cache is warm when the service's first

@@ -18,9 +18,18 @@ From Python or pytest::
                                          environ={"SPACEGATE_JWT_SECRET": SECRET}))
         report.raise_for_failures()   # AssertionError carrying the readable summary
 
-Modules: `rules` (contract checks), `probes` (targeted probes), `fuzzing` (the schemathesis
-child process), `schemathesis_hooks` (loaded only inside that child), `report` (summary and
-JUnit XML), `curl` (reproducible requests with secrets as $VARIABLES), `tokens`, `spec`.
+Modules, in the order a run uses them:
+
+- `runner`: `run_conformance` = prepare, probe, fuzz, fold; `Options`.
+- `tokens`, `spec`, `vocabulary`: the run's credentials, the OpenAPI document, the contract's
+  tables (status -> code, the 422 vocabulary).
+- `exchange`: one request and its answer, whichever side sent it; `failures`: what a check raises.
+- `rules`: the contract's checks, one function per rule, judging every answer.
+- `probe_client`, `probing`, `expectations`, `probes/`: the targeted probes (one module per
+  family of rules), the client that sends them, and what they expect.
+- `fuzzing`: schemathesis in a child process; `schemathesis_hooks`: loaded only inside it.
+- `report`, `curl`: the summary, JUnit XML, and replayable requests with secrets as $VARIABLES.
+- `serving`, `mock_run`: our own service in a process (`tox -e conformance`).
 """
 
 from conformance.report import Finding, Kind, NonConformance, Outcome, Report, RuleResult

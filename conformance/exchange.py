@@ -1,12 +1,14 @@
 """One request as sent and the answer as received: what every rule judges.
 
-The same shape comes from two places: the probes (a `requests.Response`) and the schemathesis
-run (its `Response`, read back from the run's NDJSON events). Rules see only this, so one rule
-function serves both.
+The same shape comes from three places, each with its builder here: the probes and the checks
+inside the schemathesis child (a `requests.Response`: `Exchange.from_requests`), and the
+schemathesis run's NDJSON events read back by the harness (`Exchange.from_interaction`). Rules
+see only this, so one rule function serves them all.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +60,17 @@ def _parse_json(data: bytes) -> Any:
         return NOT_JSON
 
 
+def _decode(value: Any) -> bytes | None:
+    # schemathesis' NDJSON: a string, {"$base64": ...} for bytes, or JSON it decoded already.
+    if value is None:
+        return None
+    if isinstance(value, dict) and "$base64" in value:
+        return base64.b64decode(value["$base64"])
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return json.dumps(value).encode("utf-8")
+
+
 class ResponseJudge(Protocol):
     """Judges an answer against the OpenAPI document; raises AssertionError when it breaks it."""
 
@@ -66,11 +79,17 @@ class ResponseJudge(Protocol):
 
 @dataclass(frozen=True)
 class RunFacts:
-    """What the rules know about the run: the tenant and token of valid requests, the spec."""
+    """What the rules know about the run: the tenant and token of valid requests, the spec.
+
+    `success_status` is what a valid request yields (200, or the status of the scenario the run
+    names); `body_pinned` says whether valid requests carry the caller's real body fields.
+    """
 
     tenant: str
     token: str | None = None
     judge: ResponseJudge | None = field(default=None, compare=False, repr=False)
+    success_status: int = 200
+    body_pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +146,11 @@ class Exchange:
     # The transport's own response object, for judges that want it (schemathesis' validators).
     raw: Any = field(default=None, compare=False, repr=False)
 
+    @property
+    def answer_has_body(self) -> bool:
+        # HEAD answers carry headers only (RFC 9110 §9.3.2).
+        return self.request.method.upper() != "HEAD"
+
     @classmethod
     def from_requests(
         cls,
@@ -162,4 +186,25 @@ class Exchange:
             origin=origin,
             facts=facts,
             raw=response,
+        )
+
+    @classmethod
+    def from_interaction(cls, interaction: Mapping[str, Any], *, origin: str) -> Exchange | None:
+        """From one interaction of schemathesis' NDJSON report; None when it lacks either side."""
+        request, response = interaction.get("request"), interaction.get("response")
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            return None
+        return cls(
+            request=SentRequest(
+                method=str(request.get("method", "")),
+                url=str(request.get("uri", "")),
+                headers=header_map(request.get("headers")),
+                body=_decode(request.get("body")),
+            ),
+            response=Received(
+                status=int(response.get("status_code", 0)),
+                headers=header_map(response.get("headers")),
+                body=_decode(response.get("content")) or b"",
+            ),
+            origin=origin,
         )

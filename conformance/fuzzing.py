@@ -11,7 +11,6 @@ variable (`${SPACEGATE_CONFORMANCE_TOKEN}`), never through its command line.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -22,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.exchange import Exchange, Received, SentRequest, header_map
+from conformance.exchange import Exchange
 from conformance.report import Finding, Kind, RuleResult
-from conformance.rules import RULES
+from conformance.rules import rule_named
 from conformance.spec import first_paragraph
 
 __all__ = [
@@ -40,8 +39,7 @@ _HOOKS_MODULE = "conformance.schemathesis_hooks"
 # Replaced, not dropped: contract_positive_data_acceptance delegates to it (see the hooks).
 _REPLACED_CHECKS = ("positive_data_acceptance",)
 
-# Expected statuses where the contract is stricter than schemathesis' defaults (never looser):
-# docs/contract.md#order-of-checks.
+# Expected statuses where docs/contract.md is stricter than schemathesis' defaults (never looser).
 STRICTER_EXPECTATIONS: dict[str, list[str]] = {
     # Invalid input: 401 (a generated or missing token comes first), 413 / 415 / 400 (the
     # body's framing), 422 (every field and header problem). 422 precedes 403 and Confluence,
@@ -136,36 +134,6 @@ class SchemathesisRun:
         return environment
 
 
-def _decode(value: Any) -> bytes | None:
-    if value is None:
-        return None
-    if isinstance(value, dict) and "$base64" in value:
-        return base64.b64decode(value["$base64"])
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    return json.dumps(value).encode("utf-8")
-
-
-def _exchange(interaction: Mapping[str, Any], phase: str) -> Exchange | None:
-    request, response = interaction.get("request"), interaction.get("response")
-    if not isinstance(request, dict) or not isinstance(response, dict):
-        return None
-    return Exchange(
-        request=SentRequest(
-            method=str(request.get("method", "")),
-            url=str(request.get("uri", "")),
-            headers=header_map(request.get("headers")),
-            body=_decode(request.get("body")),
-        ),
-        response=Received(
-            status=int(response.get("status_code", 0)),
-            headers=header_map(response.get("headers")),
-            body=_decode(response.get("content")) or b"",
-        ),
-        origin=f"schemathesis {phase}",
-    )
-
-
 def _events(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if not path.exists():
         return
@@ -198,22 +166,27 @@ _BUILTIN_DESCRIPTIONS = {
 }
 
 
-def _description(name: str) -> str:
-    for rule in RULES:
-        if rule.name == name:
-            return rule.description
-    if name == "contract_positive_data_acceptance":
-        return (
-            "Valid requests are accepted (positive_data_acceptance), a business 422 of "
-            "docs/contract.md excepted: value_error.url.*, value_error.confluence_not_found, "
-            "value_error.scenario."
-        )
-    return _BUILTIN_DESCRIPTIONS.get(name, f"schemathesis built-in check `{name}`")
+# Ours, though not a rule of `conformance.rules`: the hooks' replacement of a built-in check.
+_CONTRACT_CHECKS = {
+    "contract_positive_data_acceptance": (
+        "Valid requests are accepted (positive_data_acceptance), a business 422 of "
+        "docs/contract.md#business-422s excepted: value_error.url.*, "
+        "value_error.confluence_not_found, value_error.scenario."
+    ),
+}
 
 
-def _kind(name: str) -> Kind:
-    is_ours = name == "contract_positive_data_acceptance" or any(r.name == name for r in RULES)
-    return Kind.CONTRACT if is_ours else Kind.SCHEMATHESIS
+def _result(name: str) -> RuleResult:
+    """An empty result for the check `name`: a contract rule, our replacement, or a built-in."""
+    try:
+        description, kind = rule_named(name).description, Kind.CONTRACT
+    except KeyError:
+        if name in _CONTRACT_CHECKS:
+            description, kind = _CONTRACT_CHECKS[name], Kind.CONTRACT
+        else:
+            description = _BUILTIN_DESCRIPTIONS.get(name, f"schemathesis built-in check `{name}`")
+            kind = Kind.SCHEMATHESIS
+    return RuleResult(name, kind, description, judges="generated answers")
 
 
 def _failure_message(failure: Mapping[str, Any]) -> str:
@@ -235,15 +208,9 @@ def read_events(path: Path, outcome: FuzzOutcome) -> None:
             for case_id, checks in (recorder.get("checks") or {}).items():
                 for check in checks:
                     check_name = str(check.get("name"))
-                    result = outcome.results.setdefault(
-                        check_name,
-                        RuleResult(
-                            check_name,
-                            _kind(check_name),
-                            _description(check_name),
-                            judges="generated answers",
-                        ),
-                    )
+                    if check_name not in outcome.results:
+                        outcome.results[check_name] = _result(check_name)
+                    result = outcome.results[check_name]
                     if check.get("status") == "success":
                         result.record_pass()
                         continue
@@ -251,10 +218,13 @@ def read_events(path: Path, outcome: FuzzOutcome) -> None:
                     # A check that sent its own request (ignored_auth) points at that case.
                     target = failure.get("case_id") or case_id
                     interaction = interactions.get(target) or interactions.get(case_id) or {}
+                    exchange = Exchange.from_interaction(
+                        interaction, origin=f"schemathesis {phase}"
+                    )
                     result.record_failure(
                         Finding(
                             message=_failure_message(failure) or str(check.get("status")),
-                            exchange=_exchange(interaction, phase),
+                            exchange=exchange,
                             origin=f"schemathesis {phase} phase, case {target}",
                         )
                     )

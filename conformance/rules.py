@@ -1,12 +1,13 @@
 """The contract's own checks: one rule, one function, named for the rule.
 
-Each rule judges one `Exchange` and raises `RuleViolation` (an `AssertionError`, which is what
-schemathesis expects from a check) whose message says what the contract expects and what came.
-A rule declares which answers it applies to; an answer it does not apply to is not counted,
-so a rule that never met its kind of answer is reported "not applicable", not "passed".
+Each rule judges one `Exchange` and raises `RuleViolation` (a `conformance.failures.Violation`:
+a fixed title, what the contract expects, what came). A rule declares which answers it applies
+to; an answer it does not apply to is not counted, so a rule that never met its kind of answer
+is reported "not applicable", not "passed".
 
 The same functions judge the schemathesis run (through `conformance.schemathesis_hooks`) and the
-targeted probes (`conformance.probes`).
+targeted probes (`conformance.probes`), and a probe may call one directly on the answer it
+provoked (`api_token_not_echoed` calls `no_api_token_echoed` whatever the status).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.exchange import NOT_JSON, Exchange
+from conformance.failures import Violation
 from conformance.vocabulary import (
     ERROR_CODES,
     OPERATION_PATH,
@@ -34,7 +36,7 @@ __all__ = ["RULES", "Rule", "RuleFunction", "RuleViolation", "rule", "rule_named
 RuleFunction = Callable[[Exchange], None]
 
 
-class RuleViolation(AssertionError):
+class RuleViolation(Violation):
     """An answer breaks a contract rule. The message never quotes a submitted secret."""
 
 
@@ -93,18 +95,15 @@ def _json_object(exchange: Exchange) -> dict[str, Any]:
     body = exchange.response.json
     if not isinstance(body, dict):
         raise RuleViolation(
-            f"expected a JSON object body; got {exchange.response.status} {_body_snippet(exchange)}"
+            "Body is not a JSON object",
+            expected="a JSON object body",
+            received=f"{exchange.response.status} {_body_snippet(exchange)}",
         )
     return body
 
 
-def _has_body(exchange: Exchange) -> bool:
-    # HEAD answers carry headers only (RFC 9110 §9.3.2).
-    return exchange.request.method.upper() != "HEAD"
-
-
 def _is_error(exchange: Exchange) -> bool:
-    return exchange.response.status >= 400 and _has_body(exchange)
+    return exchange.response.status >= 400 and exchange.answer_has_body
 
 
 def _on_operation_path(exchange: Exchange) -> bool:
@@ -124,7 +123,7 @@ def _answers_with_json(exchange: Exchange) -> bool:
     # A CORS preflight the CORS layer grants is its own affair; its refusals are JSON too
     # (docs/contract.md#cors).
     granted_preflight = _is_preflight(exchange) and exchange.response.status < 400
-    return _has_body(exchange) and not granted_preflight
+    return exchange.answer_has_body and not granted_preflight
 
 
 @rule(applies=_answers_with_json, judges="answers with a body")
@@ -134,11 +133,15 @@ def answers_are_json(exchange: Exchange) -> None:
     if received.media_type != "application/json":
         got = received.headers.get("content-type")
         raise RuleViolation(
-            f"expected content-type application/json; got {got!r} for a {received.status}"
+            "Not application/json",
+            expected="content-type application/json",
+            received=f"{got!r} for a {received.status}",
         )
     if received.json is NOT_JSON:
         raise RuleViolation(
-            f"expected a JSON body; got {received.status} {_snippet(received.text) or '(empty)'}"
+            "Malformed JSON",
+            expected="a JSON body",
+            received=f"{received.status} {_snippet(received.text) or '(empty)'}",
         )
 
 
@@ -148,32 +151,47 @@ def error_body_has_detail_and_code(exchange: Exchange) -> None:
     status = exchange.response.status
     body = _json_object(exchange)
     if "detail" not in body:
-        raise RuleViolation(f"expected `detail` in the {status} body; got {_snippet(body)}")
+        raise RuleViolation(
+            "Missing `detail`",
+            expected=f"`detail` in the {status} body",
+            received=_snippet(body),
+        )
     if status == 422:
         return  # its `detail` is a list of items: validation_items_follow_vocabulary
     detail, code = body["detail"], body.get("code")
     if not isinstance(detail, str) or not detail.strip():
         raise RuleViolation(
-            f"expected `detail` to be a sentence in the {status}; got {_snippet(detail)}"
+            "`detail` is not a sentence",
+            expected=f"`detail` to be a sentence in the {status}",
+            received=_snippet(detail),
         )
     if not isinstance(code, str) or not code:
-        raise RuleViolation(f"expected a `code` word in the {status} body; got {_snippet(body)}")
+        raise RuleViolation(
+            "Missing `code`",
+            expected=f"a `code` word in the {status} body",
+            received=_snippet(body),
+        )
     words = ERROR_CODES.get(status)
     if status == 400 and exchange.request.method.upper() == "OPTIONS":
         words = frozenset({"cors_refused"})  # a refused CORS preflight
     if words is not None and code not in words:
         raise RuleViolation(
-            f"expected `code` {' or '.join(sorted(words))} for {status} "
-            f"(docs/contract.md#error-table); got {code!r}"
+            "Wrong `code` for the status",
+            expected=(
+                f"`code` {' or '.join(sorted(words))} for {status} (docs/contract.md#error-table)"
+            ),
+            received=repr(code),
         )
     if status == 500 and detail != "Internal server error":
         raise RuleViolation(
-            f"expected a 500 to reveal nothing but 'Internal server error'; got {detail!r}"
+            "500 reveals details",
+            expected="a 500 to reveal nothing but 'Internal server error'",
+            received=repr(detail),
         )
 
 
 @rule(
-    applies=lambda exchange: exchange.response.status == 422 and _has_body(exchange),
+    applies=lambda exchange: exchange.response.status == 422 and exchange.answer_has_body,
     judges="422 answers",
 )
 def validation_items_follow_vocabulary(exchange: Exchange) -> None:
@@ -181,44 +199,72 @@ def validation_items_follow_vocabulary(exchange: Exchange) -> None:
     detail = _json_object(exchange).get("detail")
     if not isinstance(detail, list) or not detail:
         raise RuleViolation(
-            "expected `detail` to be a non-empty list of {loc, msg, type} items; "
-            f"got {_snippet(detail)}"
+            "422 `detail` is not a list of items",
+            expected="`detail` to be a non-empty list of {loc, msg, type} items",
+            received=_snippet(detail),
         )
     seen: set[tuple[str, str]] = set()
     for index, item in enumerate(detail):
         where = f"item {index}"
         if not isinstance(item, dict) or not {"loc", "msg", "type"} <= item.keys():
-            raise RuleViolation(f"expected {where} to have loc, msg and type; got {_snippet(item)}")
+            raise RuleViolation(
+                "Malformed 422 item",
+                expected=f"{where} to have loc, msg and type",
+                received=_snippet(item),
+            )
         loc, msg, type_ = item["loc"], item["msg"], item["type"]
         if (
             not isinstance(loc, list)
             or len(loc) < 2
             or not all(isinstance(part, str | int) and not isinstance(part, bool) for part in loc)
         ):
-            raise RuleViolation(f"expected {where}'s loc like ['body', 'api_token']; got {loc!r}")
+            raise RuleViolation(
+                "Malformed 422 loc",
+                expected=f"{where}'s loc like ['body', 'api_token']",
+                received=repr(loc),
+            )
         if loc[0] not in ("body", "header"):
-            raise RuleViolation(f"expected {where}'s loc to start with body or header; got {loc!r}")
+            raise RuleViolation(
+                "422 loc outside the request",
+                expected=f"{where}'s loc to start with body or header",
+                received=repr(loc),
+            )
         name = loc[1].lower() if loc[0] == "header" and isinstance(loc[1], str) else loc[1]
         place = (loc[0], name)
         if type_ not in VALIDATION_MESSAGES:
             raise RuleViolation(
-                f"expected {where}'s type to be one of {', '.join(VALIDATION_MESSAGES)}; "
-                f"got {type_!r}"
+                "Unknown 422 type",
+                expected=f"{where}'s type to be one of {', '.join(VALIDATION_MESSAGES)}",
+                received=repr(type_),
             )
         if place not in VALIDATION_LOCATIONS[type_]:
             allowed = ", ".join(repr(list(pair)) for pair in sorted(VALIDATION_LOCATIONS[type_]))
-            raise RuleViolation(f"expected a {type_} item at {allowed}; got loc {loc!r}")
+            raise RuleViolation(
+                "422 item at the wrong place",
+                expected=f"a {type_} item at {allowed}",
+                received=f"loc {loc!r}",
+            )
         messages = VALIDATION_MESSAGES[type_]
         if not isinstance(msg, str) or not msg.strip():
-            raise RuleViolation(f"expected {where}'s msg to be a sentence; got {msg!r}")
-        if messages is not None and msg not in messages:
             raise RuleViolation(
-                f"expected {where}'s msg for {type_} to be "
-                f"{' or '.join(map(repr, sorted(messages)))}; got {msg!r}"
+                "422 msg is not a sentence",
+                expected=f"{where}'s msg to be a sentence",
+                received=repr(msg),
+            )
+        if messages is not None and msg not in messages:
+            allowed = " or ".join(map(repr, sorted(messages)))
+            raise RuleViolation(
+                "Wrong 422 msg",
+                expected=f"{where}'s msg for {type_} to be {allowed}",
+                received=repr(msg),
             )
         key = (str(place[0]), str(place[1]))
         if key in seen:
-            raise RuleViolation(f"expected one item per problem; loc {loc!r} appears twice")
+            raise RuleViolation(
+                "422 item appears twice",
+                expected="one item per problem",
+                received=f"loc {loc!r} twice",
+            )
         seen.add(key)
 
 
@@ -226,10 +272,12 @@ def validation_items_follow_vocabulary(exchange: Exchange) -> None:
 def unauthorized_has_bearer_challenge(exchange: Exchange) -> None:
     """A 401 carries `WWW-Authenticate: Bearer …` (RFC 6750)."""
     challenge = exchange.response.headers.get("www-authenticate")
-    if challenge is None:
-        raise RuleViolation("expected a WWW-Authenticate header starting with 'Bearer'; got none")
-    if not challenge.startswith("Bearer"):
-        raise RuleViolation(f"expected WWW-Authenticate to start with 'Bearer'; got {challenge!r}")
+    if challenge is None or not challenge.startswith("Bearer"):
+        raise RuleViolation(
+            "Missing bearer challenge",
+            expected="a WWW-Authenticate header to start with 'Bearer'",
+            received="none" if challenge is None else repr(challenge),
+        )
 
 
 @rule(applies=lambda exchange: exchange.response.status == 405, judges="405 answers")
@@ -237,13 +285,19 @@ def method_not_allowed_has_allow(exchange: Exchange) -> None:
     """A 405 carries `Allow` naming POST, the one method the path serves."""
     allow = exchange.response.headers.get("allow")
     if allow is None:
-        raise RuleViolation("expected an Allow header (Allow: POST); got none")
+        raise RuleViolation(
+            "Missing Allow", expected="an Allow header (Allow: POST)", received="none"
+        )
     methods = {part.strip().upper() for part in allow.split(",") if part.strip()}
     if "POST" not in methods:
-        raise RuleViolation(f"expected Allow to name POST; got {allow!r}")
+        raise RuleViolation("Allow lacks POST", expected="Allow to name POST", received=repr(allow))
     refused = exchange.request.method.upper()
     if refused in methods:
-        raise RuleViolation(f"expected Allow not to name the refused {refused}; got {allow!r}")
+        raise RuleViolation(
+            "Allow names the refused method",
+            expected=f"Allow not to name the refused {refused}",
+            received=repr(allow),
+        )
 
 
 _DELTA_SECONDS = re.compile(r"^[0-9]+$")
@@ -253,10 +307,12 @@ _DELTA_SECONDS = re.compile(r"^[0-9]+$")
 def rate_limited_has_retry_after(exchange: Exchange) -> None:
     """A 429 carries `Retry-After` in whole seconds, clamped to 1…3600."""
     value = exchange.response.headers.get("retry-after")
-    if value is None:
-        raise RuleViolation("expected a Retry-After header (seconds, 1…3600); got none")
-    if not _DELTA_SECONDS.match(value.strip()) or not 1 <= int(value) <= 3600:
-        raise RuleViolation(f"expected Retry-After to be whole seconds in 1…3600; got {value!r}")
+    if value is None or not _DELTA_SECONDS.match(value.strip()) or not 1 <= int(value) <= 3600:
+        raise RuleViolation(
+            "Missing or wrong Retry-After",
+            expected="a Retry-After header of whole seconds in 1…3600",
+            received="none" if value is None else repr(value),
+        )
 
 
 @rule(
@@ -269,25 +325,35 @@ def spaces_have_required_fields(exchange: Exchange) -> None:
     """A 200 is `{"spaces": [...]}`; every space has string key, name, type and status."""
     spaces = _json_object(exchange).get("spaces")
     if not isinstance(spaces, list):
-        raise RuleViolation(f"expected `spaces` to be a list; got {_snippet(spaces)}")
+        raise RuleViolation(
+            "Missing `spaces`", expected="`spaces` to be a list", received=_snippet(spaces)
+        )
     for index, space in enumerate(spaces):
         if not isinstance(space, dict):
-            raise RuleViolation(f"expected space {index} to be an object; got {_snippet(space)}")
+            raise RuleViolation(
+                "Space is not an object",
+                expected=f"space {index} to be an object",
+                received=_snippet(space),
+            )
         missing = [name for name in SPACE_REQUIRED_FIELDS if not isinstance(space.get(name), str)]
         if missing:
             raise RuleViolation(
-                f"expected space {index} to carry {', '.join(missing)} as strings; "
-                f"got {_snippet(space)}"
+                "Space lacks a required field",
+                expected=f"space {index} to carry {', '.join(missing)} as strings",
+                received=_snippet(space),
             )
         if space["status"] not in SPACE_STATUSES:
             raise RuleViolation(
-                f"expected space {index}'s status to be current or archived; "
-                f"got {space['status']!r}"
+                "Unknown space status",
+                expected=f"space {index}'s status to be current or archived",
+                received=repr(space["status"]),
             )
         for optional in ("id", "url"):
             if optional in space and not isinstance(space[optional], str):
                 raise RuleViolation(
-                    f"expected space {index}'s {optional} to be a string; got {space[optional]!r}"
+                    "Space field is not a string",
+                    expected=f"space {index}'s {optional} to be a string",
+                    received=repr(space[optional]),
                 )
 
 
@@ -304,19 +370,19 @@ def _error_after_secret(exchange: Exchange) -> bool:
 def no_api_token_echoed(exchange: Exchange) -> None:
     """No error answer echoes the submitted api_token (8 characters or more), body or headers."""
     token = _submitted_secret(exchange)
-    assert token is not None
+    if token is None:
+        return  # too short to tell from a word (a probe may call this on any answer)
+    received = exchange.response
     # The body may carry it raw or JSON-escaped; compare bytes so an undecodable body is covered.
     forms = {token.encode("utf-8"), json.dumps(token)[1:-1].encode("utf-8")}
-    if any(form in exchange.response.body for form in forms):
+    places = [f"the {received.status} body"] if any(f in received.body for f in forms) else []
+    places += [f"the {name} header" for name, value in received.headers.items() if token in value]
+    if places:
         raise RuleViolation(
-            f"expected no trace of the submitted api_token; the {exchange.response.status} body "
-            "contains it"
+            "api_token echoed",
+            expected="no trace of the submitted api_token",
+            received=f"{places[0]} quoting it",
         )
-    for name, value in exchange.response.headers.items():
-        if token in value:
-            raise RuleViolation(
-                f"expected no trace of the submitted api_token; the {name} header contains it"
-            )
 
 
 def _carries_run_credentials(exchange: Exchange) -> bool:
@@ -336,13 +402,16 @@ def valid_token_not_rejected(exchange: Exchange) -> None:
     body = exchange.response.json
     if status == 401:
         raise RuleViolation(
-            "expected the run's token to be accepted; got 401 "
-            f"{_body_snippet(exchange)} (check the token, --issuer, --audience, --tenant-claim)"
+            "Valid token rejected",
+            expected="the run's token to be accepted",
+            received=f"401 {_body_snippet(exchange)} "
+            "(check the token, --issuer, --audience, --tenant-claim)",
         )
     if status == 403 and isinstance(body, dict) and body.get("code") == "tenant_mismatch":
         raise RuleViolation(
-            "expected the token's tenant to match x-tenantid; got 403 tenant_mismatch "
-            "(check --tenant and --tenant-claim)"
+            "Valid tenant rejected",
+            expected="the token's tenant to match x-tenantid",
+            received="403 tenant_mismatch (check --tenant and --tenant-claim)",
         )
 
 

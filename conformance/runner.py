@@ -1,7 +1,13 @@
-"""One conformance run: probes, then schemathesis, folded into one `Report`.
+"""One conformance run: prepare, probe, fuzz, fold into one `Report`.
 
 report = run_conformance(Options(url="http://127.0.0.1:8080", tenant="3fa85f64-…"))
 report.raise_for_failures()      # in a test: AssertionError with the summary
+
+- `prepare` checks the options and loads what the run needs (tokens, the spec, the pinned
+  body) before anything is sent: a `Plan`, or `ConformanceError`.
+- `probe` sends the targeted probes (`conformance.probes`), judging every answer by every rule.
+- `fuzz` runs schemathesis in a child process (`conformance.fuzzing`).
+- `fold` merges both into one result per rule, check and probe.
 """
 
 from __future__ import annotations
@@ -19,16 +25,28 @@ from urllib.parse import urlsplit
 import requests
 
 from conformance.curl import Redactor
-from conformance.exchange import Exchange
-from conformance.fuzzing import PHASES, SchemathesisRun, run_schemathesis
-from conformance.probes import PROBES, NotApplicable, ProbeClient
-from conformance.report import Finding, Kind, Report, RuleResult
+from conformance.fuzzing import PHASES, FuzzOutcome, SchemathesisRun, run_schemathesis
+from conformance.probe_client import ProbeClient
+from conformance.probes import PROBES
+from conformance.probing import RulesJudge, run_probes
+from conformance.report import Kind, Report, RuleResult
 from conformance.rules import RULES
 from conformance.spec import Spec, default_spec_path
 from conformance.tokens import API_TOKEN_PLACEHOLDER, SECRET_VARIABLE, Tokens
 from conformance.vocabulary import BODY_FIELDS, CANONICAL_UUID, OPERATION_PATH
 
-__all__ = ["ConformanceError", "Options", "TargetUnreachable", "run_conformance"]
+__all__ = [
+    "ConformanceError",
+    "Options",
+    "Plan",
+    "Probed",
+    "TargetUnreachable",
+    "fold",
+    "fuzz",
+    "prepare",
+    "probe",
+    "run_conformance",
+]
 
 
 class ConformanceError(Exception):
@@ -97,80 +115,34 @@ class Options:
         return body
 
 
-def _check_reachable(session: requests.Session, url: str, timeout: float) -> None:
-    try:
-        # Routing answers before any token (docs/contract.md#order-of-checks): any status means
-        # someone is there.
-        session.get(url + OPERATION_PATH, timeout=min(timeout, 10.0))
-    except requests.RequestException as exc:
-        raise TargetUnreachable(f"nothing answers at {url}: {exc}") from exc
+@dataclass(frozen=True)
+class Plan:
+    """A run, prepared: options checked, credentials and spec loaded, nothing sent yet."""
+
+    options: Options
+    base_url: str
+    tokens: Tokens
+    spec_path: Path
+    spec: Spec
+    pinned: dict[str, Any]
+    seed: int
+    # When the run starts sending: the report's timestamp, and the clock of its duration.
+    started: float = field(default_factory=time.time)
+    clock: float = field(default_factory=time.perf_counter)
 
 
-class _Judge:
-    """Judges every probe exchange by every rule, into one RuleResult per rule."""
+@dataclass
+class Probed:
+    """What the probes found: the contract rules judged on their answers, and each probe."""
 
-    def __init__(self, results: dict[str, RuleResult], errors: list[str]) -> None:
-        self.results = results
-        self.errors = errors
-
-    def __call__(self, exchange: Exchange) -> None:
-        for rule in RULES:
-            result = self.results[rule.name]
-            try:
-                if not rule.applies(exchange):
-                    continue
-                rule(exchange)
-            except AssertionError as exc:
-                result.record_failure(Finding(str(exc), exchange, exchange.origin))
-            except Exception as exc:  # a bug in a rule must not hide the other rules' verdicts
-                self.errors.append(f"rule {rule.name} crashed on {exchange.origin}: {exc!r}")
-            else:
-                result.record_pass()
+    contract: dict[str, RuleResult]
+    probes: list[RuleResult]
+    requests: int
+    errors: list[str]
 
 
-def _run_probes(client: ProbeClient, report: Report) -> list[RuleResult]:
-    results: list[RuleResult] = []
-    for definition in PROBES:
-        client.current = definition.name
-        try:
-            instances = list(definition.instances(client))
-        except NotApplicable as exc:
-            skipped = RuleResult(definition.name, Kind.PROBE, definition.description)
-            skipped.note = str(exc)
-            results.append(skipped)
-            continue
-        except requests.RequestException as exc:
-            report.errors.append(f"probe {definition.name}: no answer: {exc}")
-            continue
-        for name, param in instances:
-            result = RuleResult(name, Kind.PROBE, definition.description)
-            client.current, client.last = name, None
-            started = time.perf_counter()
-            try:
-                definition.run(client, param)
-            except NotApplicable as exc:
-                result.note = str(exc)
-            except AssertionError as exc:
-                result.record_failure(Finding(str(exc), client.last, f"probe {name}"))
-            except requests.RequestException as exc:
-                message = f"expected an answer; the connection failed: {exc}"
-                result.record_failure(Finding(message, client.last, f"probe {name}"))
-            except Exception as exc:  # a bug in a probe must not hide the other verdicts
-                report.errors.append(f"probe {name} crashed: {exc!r}")
-                result.note = "the probe crashed (see the run errors)"
-            else:
-                result.record_pass()
-            result.seconds = time.perf_counter() - started
-            results.append(result)
-    return results
-
-
-def run_conformance(options: Options) -> Report:
-    """Probe the target, run schemathesis against it, and report every rule's outcome.
-
-    Raises ConformanceError when the run cannot start (TargetUnreachable when nothing answers);
-    every finding about the target itself is in the returned Report.
-    """
+def prepare(options: Options) -> Plan:
+    """Check the options and load the run's tokens, spec and pinned body (ConformanceError)."""
     options = options.validated()
     environ = os.environ if options.environ is None else options.environ
     try:
@@ -189,68 +161,106 @@ def run_conformance(options: Options) -> Report:
         spec = Spec(spec_path)
     except (OSError, ValueError, KeyError) as exc:
         raise ConformanceError(f"cannot read the spec {spec_path}: {exc}") from exc
-    pinned = options.pinned_body()
-    seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
-    base_url = options.url.rstrip("/")
+    return Plan(
+        options=options,
+        base_url=options.url.rstrip("/"),
+        tokens=tokens,
+        spec_path=spec_path,
+        spec=spec,
+        pinned=options.pinned_body(),
+        seed=options.seed if options.seed is not None else secrets.randbelow(2**31),
+    )
 
-    report = Report(target=base_url, spec=str(spec_path), seed=seed)
-    started = time.perf_counter()
+
+def _check_reachable(session: requests.Session, url: str, timeout: float) -> None:
+    try:
+        # Routing answers before any token (docs/contract.md#order-of-checks): any status means
+        # someone is there.
+        session.get(url + OPERATION_PATH, timeout=min(timeout, 10.0))
+    except requests.RequestException as exc:
+        raise TargetUnreachable(f"nothing answers at {url}: {exc}") from exc
+
+
+def probe(plan: Plan) -> Probed:
+    """Send the probes; every answer is judged by every contract rule (TargetUnreachable)."""
     contract = {
         rule.name: RuleResult(rule.name, Kind.CONTRACT, rule.description, judges=rule.judges)
         for rule in RULES
     }
-    judge = _Judge(contract, report.errors)
-
+    errors: list[str] = []
     with requests.Session() as session:
-        _check_reachable(session, base_url, options.request_timeout)
+        _check_reachable(session, plan.base_url, plan.options.request_timeout)
         client = ProbeClient(
-            base_url=base_url,
-            tokens=tokens,
-            spec=spec,
-            body={**spec.example_body(), **pinned},
-            body_pinned=all(name in pinned for name in BODY_FIELDS),
+            base_url=plan.base_url,
+            tokens=plan.tokens,
+            spec=plan.spec,
+            body={**plan.spec.example_body(), **plan.pinned},
+            body_pinned=all(name in plan.pinned for name in BODY_FIELDS),
             session=session,
-            timeout=options.request_timeout,
-            on_exchange=judge,
+            timeout=plan.options.request_timeout,
+            on_exchange=RulesJudge(contract, errors),
+            scenario=plan.options.scenario,
+        )
+        probes = run_probes(PROBES, client, errors)
+    return Probed(contract=contract, probes=probes, requests=client.sent, errors=errors)
+
+
+def fuzz(plan: Plan) -> FuzzOutcome:
+    """Run schemathesis' phases against the target (none: an empty outcome)."""
+    options = plan.options
+    if not options.phases:
+        return FuzzOutcome()
+    return run_schemathesis(
+        SchemathesisRun(
+            spec=plan.spec_path,
+            base_url=plan.base_url,
+            tenant=options.tenant,
+            token=plan.tokens.valid,
+            pinned_body=plan.pinned,
+            max_examples=options.max_examples,
+            seed=plan.seed,
+            phases=tuple(options.phases),
             scenario=options.scenario,
+            request_timeout=options.request_timeout,
         )
-        probes = _run_probes(client, report)
-        report.probe_requests = client.sent
+    )
 
-    fuzzed: dict[str, RuleResult] = {}
-    if options.phases:
-        outcome = run_schemathesis(
-            SchemathesisRun(
-                spec=spec_path,
-                base_url=base_url,
-                tenant=options.tenant,
-                token=tokens.valid,
-                pinned_body=pinned,
-                max_examples=options.max_examples,
-                seed=seed,
-                phases=tuple(options.phases),
-                scenario=options.scenario,
-                request_timeout=options.request_timeout,
-            )
-        )
-        report.generated_requests = outcome.generated
-        report.errors.extend(outcome.errors)
-        fuzzed = outcome.results
-        report.schemathesis_output = outcome.output
 
-    for name, result in fuzzed.items():
+def fold(plan: Plan, probed: Probed, fuzzed: FuzzOutcome) -> Report:
+    """One result per rule, check and probe: contract rules first, then schemathesis', probes."""
+    contract = probed.contract
+    for name, result in fuzzed.results.items():
         if name in contract:
             contract[name].merge(result)
-    report.results = [
-        *contract.values(),
-        *(r for n, r in fuzzed.items() if n not in contract and r.kind is Kind.CONTRACT),
-        *(r for n, r in fuzzed.items() if n not in contract and r.kind is Kind.SCHEMATHESIS),
-        *probes,
-    ]
-    report.seconds = time.perf_counter() - started
+    others = [result for name, result in fuzzed.results.items() if name not in contract]
+    redactor = Redactor(plan.tokens.placeholders)
+    redactor.add(plan.pinned.get("api_token"), API_TOKEN_PLACEHOLDER)
+    redactor.add(plan.tokens.secret, SECRET_VARIABLE)
+    return Report(
+        target=plan.base_url,
+        spec=str(plan.spec_path),
+        seed=plan.seed,
+        started=plan.started,
+        seconds=time.perf_counter() - plan.clock,
+        generated_requests=fuzzed.generated,
+        probe_requests=probed.requests,
+        results=[
+            *contract.values(),
+            *(result for result in others if result.kind is Kind.CONTRACT),
+            *(result for result in others if result.kind is Kind.SCHEMATHESIS),
+            *probed.probes,
+        ],
+        errors=[*probed.errors, *fuzzed.errors],
+        redactor=redactor,
+        schemathesis_output=fuzzed.output,
+    )
 
-    redactor = Redactor(tokens.placeholders)
-    redactor.add(pinned.get("api_token"), API_TOKEN_PLACEHOLDER)
-    redactor.add(tokens.secret, SECRET_VARIABLE)
-    report.redactor = redactor
-    return report
+
+def run_conformance(options: Options) -> Report:
+    """Probe the target, run schemathesis against it, and report every rule's outcome.
+
+    Raises ConformanceError when the run cannot start (TargetUnreachable when nothing answers);
+    every finding about the target itself is in the returned Report.
+    """
+    plan = prepare(options)
+    return fold(plan, probe(plan), fuzz(plan))

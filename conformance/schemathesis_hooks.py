@@ -28,10 +28,10 @@ import schemathesis
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from conformance.exchange import Exchange, Received, RunFacts, SentRequest, header_map
+from conformance.exchange import Exchange, RunFacts
 from conformance.rules import RULES, Rule
 from conformance.spec import without_prefer
-from conformance.vocabulary import CANONICAL_UUID, is_business_422_type
+from conformance.vocabulary import CANONICAL_UUID, business_422_types
 
 __all__ = ["RUN_VARIABLE", "contract_positive_data_acceptance"]
 
@@ -45,26 +45,9 @@ _PINNED_BODY: dict[str, Any] = _RUN.get("pinned_body") or {}
 
 
 def _exchange(response: Any, case: Any) -> Exchange:
-    request = response.request  # what went on the wire (requests.PreparedRequest)
-    body = request.body
-    if isinstance(body, str):
-        body = body.encode("utf-8")
+    # schemathesis' Response keeps the requests.PreparedRequest that went on the wire.
     phase = case.meta.phase.name if case.meta is not None else "explicit"
-    return Exchange(
-        request=SentRequest(
-            method=str(request.method),
-            url=str(request.url),
-            headers=header_map(request.headers),
-            body=body if isinstance(body, bytes) else None,
-        ),
-        response=Received(
-            status=response.status_code,
-            headers=header_map(response.headers),
-            body=response.content or b"",
-        ),
-        origin=f"schemathesis {phase}",
-        facts=_FACTS,
-    )
+    return Exchange.from_requests(response, origin=f"schemathesis {phase}", facts=_FACTS)
 
 
 def _as_check(rule: Rule) -> Any:
@@ -99,17 +82,12 @@ def contract_positive_data_acceptance(ctx: Any, response: Any, case: Any) -> boo
     whose every item is one of those is exempt; anything else is judged by the built-in check
     itself.
     """
-    if _is_positive(case) and response.status_code == 422:
-        try:
-            detail = json.loads(response.content).get("detail")
-        except (ValueError, AttributeError):
-            detail = None
-        if (
-            isinstance(detail, list)
-            and detail
-            and all(isinstance(i, dict) and is_business_422_type(i.get("type")) for i in detail)
-        ):
-            return None
+    if (
+        _is_positive(case)
+        and response.status_code == 422
+        and business_422_types(_exchange(response, case).response.json)
+    ):
+        return None
     return positive_data_acceptance(ctx, response, case)
 
 

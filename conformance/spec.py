@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from conformance.exchange import Exchange
+from conformance.failures import Violation
 from conformance.vocabulary import BODY_FIELDS, OPERATION_METHOD, OPERATION_PATH
 
 __all__ = ["Scenario", "Spec", "default_spec_path", "first_paragraph", "without_prefer"]
@@ -161,12 +162,14 @@ class Spec:
         return found
 
     def check(self, exchange: Exchange) -> None:
-        """Raise AssertionError unless the answer is one openapi.yaml documents for its status."""
+        """Raise Violation unless the answer is one openapi.yaml documents for its status."""
         status = exchange.response.status
         if status not in self.documented_statuses:
             documented = ", ".join(map(str, self.documented_statuses))
-            raise AssertionError(
-                f"expected a status openapi.yaml documents ({documented}); got {status}"
+            raise Violation(
+                "Undocumented status",
+                expected=f"a status openapi.yaml documents ({documented})",
+                received=str(status),
             )
         if exchange.raw is None or exchange.request.method.upper() == "HEAD":
             return
@@ -181,6 +184,8 @@ class Spec:
         else:
             return
         messages = [f"{part.title}: {first_paragraph(part.message)}" for part in parts]
-        raise AssertionError(
-            f"expected the {status} body openapi.yaml documents; got " + "; ".join(messages)
+        raise Violation(
+            "Undocumented answer",
+            expected=f"the {status} body openapi.yaml documents",
+            received="; ".join(messages),
         )

@@ -111,59 +111,66 @@ class Tokens:
         claims.update(overrides)
         return {name: value for name, value in claims.items() if value is not None}
 
-    def _sign(self, claims: dict[str, Any], key: str, *, placeholder: str | None) -> str:
+    @staticmethod
+    def _sign(claims: dict[str, Any], key: str) -> str:
         with warnings.catch_warnings():
             # PyJWT warns about HS256 keys under 32 bytes; the target chose its key, not us.
             warnings.simplefilter("ignore")
-            token = jwt.encode(claims, key, algorithm="HS256")
-        if placeholder is not None:
-            self.placeholders[token] = placeholder
-        return token
+            return jwt.encode(claims, key, algorithm="HS256")
 
-    def _require_secret(self) -> str:
+    def _require_secret(self, what: str = "this token") -> str:
         if self.secret is None:
-            raise CredentialsMissing(f"minting this token needs {SECRET_VARIABLE}")
+            raise CredentialsMissing(f"minting {what} needs {SECRET_VARIABLE}")
         return self.secret
 
     def mint(self, *, tenant: str | None = "", ttl: int = _VALID_TTL_SECONDS, **claims: Any) -> str:
         """A token signed with the secret; `tenant=""`: the run's tenant, None: no tenant claim."""
         claims = self._claims(tenant=self.tenant if tenant == "" else tenant, ttl=ttl, **claims)
-        return self._sign(claims, self._require_secret(), placeholder=None)
+        return self._sign(claims, self._require_secret())
 
     # The bad tokens. Those signed with the secret are as sensitive as the valid one.
 
-    def expired(self) -> str:
-        token = self.mint(ttl=-_EXPIRED_SECONDS_AGO)
-        self.placeholders[token] = "SPACEGATE_CONFORMANCE_EXPIRED_TOKEN"
+    def _minted(self, what: str, placeholder: str, **mint: Any) -> str:
+        self._require_secret(what)
+        token = self.mint(**mint)
+        self.placeholders[token] = placeholder
         return token
+
+    def expired(self) -> str:
+        return self._minted(
+            "an expired token",
+            "SPACEGATE_CONFORMANCE_EXPIRED_TOKEN",
+            ttl=-_EXPIRED_SECONDS_AGO,
+        )
 
     def for_tenant(self, tenant: str) -> str:
-        token = self.mint(tenant=tenant)
-        self.placeholders[token] = "SPACEGATE_CONFORMANCE_OTHER_TENANT_TOKEN"
-        return token
+        return self._minted(
+            "a token for another tenant", "SPACEGATE_CONFORMANCE_OTHER_TENANT_TOKEN", tenant=tenant
+        )
 
     def without_tenant_claim(self) -> str:
-        token = self.mint(tenant=None)
-        self.placeholders[token] = "SPACEGATE_CONFORMANCE_NO_TENANT_TOKEN"
-        return token
+        return self._minted(
+            "a token without the tenant claim", "SPACEGATE_CONFORMANCE_NO_TENANT_TOKEN", tenant=None
+        )
 
     def wrong_issuer(self) -> str:
-        token = self.mint(iss=f"{self.issuer or ''}-not-the-issuer")
-        self.placeholders[token] = "SPACEGATE_CONFORMANCE_WRONG_ISSUER_TOKEN"
-        return token
+        return self._minted(
+            "a token from another issuer",
+            "SPACEGATE_CONFORMANCE_WRONG_ISSUER_TOKEN",
+            iss=f"{self.issuer or ''}-not-the-issuer",
+        )
 
     def wrong_audience(self) -> str:
-        token = self.mint(aud=f"{self.audience or ''}-not-the-audience")
-        self.placeholders[token] = "SPACEGATE_CONFORMANCE_WRONG_AUDIENCE_TOKEN"
-        return token
+        return self._minted(
+            "a token for another audience",
+            "SPACEGATE_CONFORMANCE_WRONG_AUDIENCE_TOKEN",
+            aud=f"{self.audience or ''}-not-the-audience",
+        )
 
     def signed_with_another_key(self) -> str:
         """The run's claims signed with a random key: no secret needed, nothing to hide."""
-        return self._sign(
-            self._claims(tenant=self.tenant, ttl=_VALID_TTL_SECONDS),
-            secrets.token_urlsafe(48),
-            placeholder=None,
-        )
+        claims = self._claims(tenant=self.tenant, ttl=_VALID_TTL_SECONDS)
+        return self._sign(claims, secrets.token_urlsafe(48))
 
     def with_tampered_signature(self) -> str:
         """The valid token with its signature replaced by random bytes of the same length."""

@@ -22,6 +22,7 @@ __all__ = [
     "SPACE_STATUSES",
     "VALIDATION_LOCATIONS",
     "VALIDATION_MESSAGES",
+    "business_422_types",
     "is_business_422_type",
     "same_uuid",
 ]
@@ -119,6 +120,21 @@ def is_business_422_type(type_: object) -> bool:
         type_.startswith(word) if word.endswith(".") else type_ == word
         for word in BUSINESS_422_TYPES
     )
+
+
+def business_422_types(body: object) -> list[str] | None:
+    """The item types of a 422 body whose every item is a business 422, sorted; else None.
+
+    That is the one refusal docs/contract.md#business-422s allows for a schema-valid request: a
+    body listing any other problem (or none) is not a business refusal.
+    """
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if not isinstance(detail, list) or not detail:
+        return None
+    types = [item.get("type") if isinstance(item, dict) else None for item in detail]
+    if not all(is_business_422_type(type_) for type_ in types):
+        return None
+    return sorted({str(type_) for type_ in types})
 
 
 def same_uuid(left: object, right: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import pytest
 
 from service.settings import Settings
-from tests.confluence_standin import VALID_TOKEN, StandIn
+from tests.confluence_standin import StandIn
+from tests.support.bodies import standin_body
 from tests.support.servers import RunningService, serve
 from tests.support.tokens import TEST_SECRET
 
@@ -58,14 +60,4 @@ def serve_with(live_settings: Settings) -> Callable[..., Any]:
 @pytest.fixture
 def body(confluence: StandIn) -> Callable[..., dict[str, Any]]:
     """A request body for the stand-in: `body("many")`, `body("three", root=confluence.dc_root)`."""
-
-    def make(username: str = "three", *, root: str | None = None, **fields: Any) -> dict[str, Any]:
-        return {
-            "instance_url": root or confluence.cloud_root,
-            "web_url_instance": f"{confluence.url}/wiki",
-            "username": username,
-            "api_token": VALID_TOKEN,
-            **fields,
-        }
-
-    return make
+    return functools.partial(standin_body, confluence)

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import jwt
 import pytest
 import requests
 
-from tests.confluence_standin import VALID_TOKEN
+from conformance.serving import serving
+from tests.support.bodies import standin_body
 from tests.support.contract import assert_conforms
-from tests.support.tokens import TENANT
+from tests.support.tokens import TENANT, auth_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "cli-test-secret-which-is-long-enough-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def environment(**variables: str) -> dict[str, str]:
@@ -44,36 +36,6 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=ROOT,
     )
-
-
-@contextmanager
-def serving(*args: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`python -m service serve` on a free port, its stderr going to `log`."""
-    port = free_port()
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--port", str(port), *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            cwd=ROOT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"serve did not start: {log.read_text()}")
-            time.sleep(0.1)
-        yield url, process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture
@@ -104,16 +66,11 @@ def test_token_refuses_a_tenant_that_is_not_a_uuid(live_env):
 def test_a_minted_token_lists_the_stand_ins_spaces(live_env, confluence, tmp_path):
     """The issue's "done when": serve live, mint a token, list spaces."""
     token = run("token", "--tenant", TENANT, env=live_env).stdout.strip()
-    with serving("--mode", "live", env=live_env, log=tmp_path / "serve.log") as (url, _):
+    with serving("live", env=live_env, log=tmp_path / "serve.log", cwd=ROOT) as served:
         response = requests.post(
-            url + "/v2/confluence/space-listing",
-            json={
-                "instance_url": confluence.cloud_root,
-                "web_url_instance": confluence.url + "/wiki",
-                "username": "three",
-                "api_token": VALID_TOKEN,
-            },
-            headers={"Authorization": f"Bearer {token}", "x-tenantid": TENANT},
+            served.api,
+            json=standin_body(confluence),
+            headers=auth_headers(token),
             timeout=20,
         )
     assert_conforms(response)
@@ -123,9 +80,9 @@ def test_a_minted_token_lists_the_stand_ins_spaces(live_env, confluence, tmp_pat
 
 def test_serve_logs_json_says_the_mode_and_keeps_the_secret_out(live_env, tmp_path):
     log = tmp_path / "serve.log"
-    with serving("--mode", "live", "--workers", "2", env=live_env, log=log) as (url, _):
+    with serving("live", "--workers", "2", env=live_env, log=log, cwd=ROOT) as served:
         for _ in range(4):
-            assert requests.get(url + "/healthz", timeout=5).json()["mode"] == "live"
+            assert requests.get(served.url + "/healthz", timeout=5).json()["mode"] == "live"
     stderr = log.read_text()
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any("LIVE MODE" in line["message"] for line in lines)
@@ -138,15 +95,10 @@ def test_a_lone_surrogate_is_a_422_and_every_log_line_stays_json(live_env, confl
     """The audit's case: a surrogate in the path of instance_url ended in a plain-text 500."""
     token = run("token", "--tenant", TENANT, env=live_env).stdout.strip()
     log = tmp_path / "serve.log"
-    sent = {
-        "instance_url": confluence.cloud_root + "\ud800",
-        "web_url_instance": confluence.url + "/wiki",
-        "username": "three\udfff",
-        "api_token": VALID_TOKEN,
-    }
-    with serving("--mode", "live", env=live_env, log=log) as (url, _):
+    sent = standin_body(confluence, "three\udfff", root=confluence.cloud_root + "\ud800")
+    with serving("live", env=live_env, log=log, cwd=ROOT) as served:
         response = requests.post(
-            url + "/v2/confluence/space-listing",
+            served.api,
             data=json.dumps(sent).encode(),
             headers={
                 "Authorization": f"Bearer {token}",
@@ -177,9 +129,9 @@ def test_serve_refuses_a_bad_setting_and_names_it(live_env):
 def test_serve_starts_with_only_a_short_deadline_set(tmp_path):
     """One variable alone never fails on another's default: the timeouts fit the deadline."""
     env = environment(SPACEGATE_DEADLINE_SECONDS="3")
-    with serving(env=env, log=tmp_path / "serve.log") as (url, process):
-        assert requests.get(url + "/healthz", timeout=5).json()["status"] == "ok"
-        assert process.poll() is None
+    with serving("mock", env=env, log=tmp_path / "serve.log", cwd=ROOT) as served:
+        assert requests.get(served.url + "/healthz", timeout=5).json()["status"] == "ok"
+        assert served.process.poll() is None
 
 
 def test_mock_serve_with_an_unusable_cassette_names_the_variable(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
+from conformance.serving import free_port
 from tests.confluence_standin import PERSONAS, VALID_TOKEN, Flavor, StandIn
 
 REPO = Path(__file__).resolve().parent.parent
@@ -437,9 +437,7 @@ def test_slow_body_beats_read_timeouts_and_hang_up_is_quiet(
 
 
 def test_page_delay_start_stop_and_port() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     standin = StandIn(page_delay=0.3, port=port).start()
     try:
         assert standin.url == f"http://127.0.0.1:{port}"

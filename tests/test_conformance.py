@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from conformance import Kind, Options, Outcome, Report, run_conformance
+from conformance.serving import free_port
 from service.settings import DEV_JWT_SECRET, Settings
 from tests.confluence_standin import VALID_TOKEN, StandIn
+from tests.support.bodies import standin_body
 from tests.support.servers import RunningService, serve
 from tests.support.tokens import TENANT, TEST_SECRET, mint
 
@@ -33,22 +34,13 @@ NOT_APPLICABLE_LIVE = {
 }
 
 
-def live_body(confluence: StandIn) -> dict[str, str]:
-    return {
-        "instance_url": confluence.cloud_root,
-        "web_url_instance": f"{confluence.url}/wiki",
-        "username": "three",
-        "api_token": VALID_TOKEN,
-    }
-
-
 @pytest.fixture(scope="module")
 def live_report(live: RunningService, confluence: StandIn) -> Report:
     return run_conformance(
         Options(
             url=live.url,
             tenant=TENANT,
-            body=live_body(confluence),
+            body=standin_body(confluence),
             max_examples=60,
             seed=20261127,
             environ={"SPACEGATE_JWT_SECRET": TEST_SECRET},
@@ -152,7 +144,7 @@ def test_command_passes_with_a_given_token_and_writes_reports(
     live: RunningService, confluence: StandIn, tmp_path: Path
 ):
     body_file = tmp_path / "body.json"
-    body_file.write_text(json.dumps(live_body(confluence)))
+    body_file.write_text(json.dumps(standin_body(confluence)))
     junit, summary = tmp_path / "junit.xml", tmp_path / "summary.txt"
     token = mint(TENANT, ttl=3600)
     completed = conformance_command(
@@ -187,9 +179,7 @@ def test_command_needs_a_token_or_a_secret(live: RunningService):
 
 
 def test_command_says_when_nothing_answers():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again before the run: nothing listens there
+    port = free_port()  # closed again before the run: nothing listens there
     completed = conformance_command(
         "--url", f"http://127.0.0.1:{port}", "--tenant", TENANT,
         environ={"SPACEGATE_JWT_SECRET": TEST_SECRET},

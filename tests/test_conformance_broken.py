@@ -30,19 +30,11 @@ from tests.broken_servers import (
     serve_broken,
 )
 from tests.confluence_standin import VALID_TOKEN, StandIn
+from tests.support.bodies import standin_body
 from tests.support.tokens import TENANT, TEST_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
-
-
-def body_for(confluence: StandIn) -> dict[str, str]:
-    return {
-        "instance_url": confluence.cloud_root,
-        "web_url_instance": f"{confluence.url}/wiki",
-        "username": "three",
-        "api_token": VALID_TOKEN,
-    }
 
 
 def judge(settings: Settings, body: dict[str, str], breakage: type[Breakage]) -> Report:
@@ -62,7 +54,7 @@ def judge(settings: Settings, body: dict[str, str], breakage: type[Breakage]) ->
 
 @pytest.fixture(scope="module")
 def reports(live_settings: Settings, confluence: StandIn) -> dict[type[Breakage], Report]:
-    body = body_for(confluence)
+    body = standin_body(confluence)
     judged = (*BREAKAGES, EveryHostRefused)
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="conformance") as pool:
         futures = {b: pool.submit(judge, live_settings, body, b) for b in judged}
@@ -113,7 +105,7 @@ def test_business_422s_are_exempt_from_positive_data_acceptance(reports):
 
 def test_a_failing_command_exits_1_and_says_why_in_junit(live_settings, confluence, tmp_path):
     body_file = tmp_path / "body.json"
-    body_file.write_text(json.dumps(body_for(confluence)))
+    body_file.write_text(json.dumps(standin_body(confluence)))
     junit = tmp_path / "junit.xml"
     with serve_broken(live_settings, ChallengeDropped) as server:
         completed = subprocess.run(

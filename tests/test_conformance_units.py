@@ -19,16 +19,12 @@ from conformance.runner import ConformanceError
 from conformance.spec import Spec, default_spec_path, without_prefer
 from conformance.tokens import CredentialsMissing, Tokens
 from conformance.vocabulary import is_business_422_type, same_uuid
+from tests.support.bodies import EXAMPLE_BODY
 from tests.support.tokens import TENANT
 
 SECRET = "unit-test-secret-for-the-conformance-harness-0123456789"
 URL = "http://127.0.0.1:9/v2/confluence/space-listing"
-VALID_BODY = {
-    "instance_url": "https://acme.atlassian.net/wiki/rest/api",
-    "web_url_instance": "https://acme.atlassian.net/wiki",
-    "username": "jane",
-    "api_token": "secret-api-token-123",
-}
+VALID_BODY = EXAMPLE_BODY | {"api_token": "secret-api-token-123"}
 
 
 def exchange(

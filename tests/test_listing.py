@@ -7,6 +7,7 @@ import time
 import pytest
 import requests
 
+from conformance.serving import free_port
 from tests.confluence_standin import VALID_TOKEN
 from tests.support.contract import assert_conforms
 from tests.support.tokens import auth_headers
@@ -192,11 +193,7 @@ def test_a_slow_confluence_is_a_504_within_the_deadline(live, body, live_setting
 
 
 def test_a_refused_connection_is_a_502(serve_with, body, confluence):
-    import socket
-
-    with socket.socket() as spare:
-        spare.bind(("127.0.0.1", 0))
-        closed_port = spare.getsockname()[1]
+    closed_port = free_port()  # nothing listens there any more
     with serve_with(allowed_hosts=(f"127.0.0.1:{closed_port}",)) as service:
         sent = body("three", root=f"http://127.0.0.1:{closed_port}/wiki/rest/api")
         error(list_spaces(service, sent), 502, "confluence_bad_gateway")

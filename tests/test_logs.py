@@ -177,6 +177,7 @@ def test_an_exception_the_error_table_cannot_answer_is_still_the_json_500(
 ):
     from service.confluence.errors import ConfluenceError
     from service.confluence.transport import LiveTransport
+    from service.url_rule import url_policy
     from tests.support.servers import serve
 
     class Unmapped(ConfluenceError):
@@ -186,7 +187,7 @@ def test_an_exception_the_error_table_cannot_answer_is_still_the_json_500(
         def adapter_for(self, headers):
             raise Unmapped("a new kind of failure")
 
-    with serve(live_settings, transport=Failing(live_settings)) as service:
+    with serve(live_settings, transport=Failing(url_policy(live_settings, enforce_allow_list=True), worker_threads=4)) as service:
         response = requests.post(
             service.api,
             json=body(),

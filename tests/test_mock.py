@@ -14,28 +14,17 @@ from mocks.scenarios import load_scenarios
 from service.resources import default_cassettes_dir
 from service.settings import DEV_JWT_SECRET, Settings
 from tests.confluence_standin.record_shipped import SHIPPED, Shipped
+from tests.support.bodies import EXAMPLE_BODY as BODY
 from tests.support.contract import assert_conforms
 from tests.support.servers import RunningService, serve
-from tests.support.tokens import OTHER_TENANT, TENANT, mint
+from tests.support.tokens import OTHER_TENANT, TENANT, auth_headers, mint
 
 SCENARIOS = load_scenarios(default_cassettes_dir())
-BODY = {
-    "instance_url": "https://acme.atlassian.net/wiki/rest/api",
-    "web_url_instance": "https://acme.atlassian.net/wiki",
-    "username": "jane.doe@acme.example",
-    "api_token": "any-token-will-do",
-}
 
 
 def headers(prefer: str | None = None, *, tenant: str = TENANT, token_tenant: str = TENANT) -> dict:
-    sent = {
-        "Authorization": f"Bearer {mint(token_tenant, secret=DEV_JWT_SECRET)}",
-        "x-tenantid": tenant,
-        "content-type": "application/json",
-    }
-    if prefer is not None:
-        sent["prefer"] = prefer
-    return sent
+    sent = auth_headers(mint(token_tenant, secret=DEV_JWT_SECRET), tenant)
+    return sent if prefer is None else sent | {"prefer": prefer}
 
 
 @pytest.fixture(scope="module")

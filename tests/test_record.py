@@ -16,9 +16,10 @@ import requests
 from service.resources import default_cassettes_dir
 from service.settings import DEV_JWT_SECRET, Settings
 from tests.confluence_standin import VALID_TOKEN
+from tests.support.bodies import standin_body
 from tests.support.contract import assert_conforms
 from tests.support.servers import serve
-from tests.support.tokens import TENANT, mint
+from tests.support.tokens import auth_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 USERNAME = "unicode@confluence-standin.example"
@@ -54,19 +55,14 @@ def urls(confluence) -> dict[str, str]:
 
 
 def headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(TENANT, secret=DEV_JWT_SECRET)}", "x-tenantid": TENANT}
+    return auth_headers(secret=DEV_JWT_SECRET)
 
 
 def test_a_recording_replays_as_the_live_answer(folder, urls, confluence, live_settings):
     result = record(folder, **urls)
     assert result.returncode == 0, result.stderr
     assert "spacegate answered 200" in result.stdout
-    body = {
-        "instance_url": confluence.cloud_root,
-        "web_url_instance": confluence.url + "/wiki",
-        "username": USERNAME,
-        "api_token": VALID_TOKEN,
-    }
+    body = standin_body(confluence, USERNAME)
     live = replace(live_settings, jwt_secret=DEV_JWT_SECRET).validated()
     mock = Settings(mode="mock", cassettes=folder, allow_http=True, allow_private_addresses=True)
     with serve(live) as live_service, serve(mock.validated()) as mock_service:

@@ -30,9 +30,12 @@ def mint(
     return jwt.encode(payload, secret, algorithm=algorithm, headers=headers)
 
 
-def auth_headers(token: str | None = None, tenant: str = TENANT) -> dict[str, str]:
+def auth_headers(
+    token: str | None = None, tenant: str = TENANT, *, secret: str = TEST_SECRET
+) -> dict[str, str]:
+    """The headers of a valid request: `token`, or one minted for `tenant` with `secret`."""
     return {
-        "Authorization": f"Bearer {token if token is not None else mint(tenant)}",
+        "Authorization": f"Bearer {token if token is not None else mint(tenant, secret=secret)}",
         "x-tenantid": tenant,
         "content-type": "application/json",
         "accept": "application/json",
