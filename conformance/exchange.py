@@ -163,6 +163,28 @@ class Exchange:
         # HEAD answers carry headers only (RFC 9110 §9.3.2).
         return self.request.method.upper() != "HEAD"
 
+    @property
+    def is_preflight(self) -> bool:
+        """A CORS preflight: OPTIONS with `Origin` and `Access-Control-Request-Method`."""
+        headers = self.request.headers
+        return (
+            self.request.method.upper() == "OPTIONS"
+            and "origin" in headers
+            and "access-control-request-method" in headers
+        )
+
+    @property
+    def preflight_granted(self) -> bool:
+        """A preflight the browser may act on: a 2xx allowing its origin (or `*`).
+
+        Anything else is a refusal, whatever its status, and the contract words refusals.
+        """
+        allowed = self.response.headers.get("access-control-allow-origin", "").strip()
+        origin = self.request.headers.get("origin")
+        return (
+            self.is_preflight and 200 <= self.response.status < 300 and allowed in (origin, "*")
+        )
+
     @classmethod
     def from_requests(
         cls,

@@ -162,6 +162,12 @@ class ProbeClient:
         # value of an HTTPHeaderDict, and the prepared request keeps it for the report.
         prepared = requests.Request(method, url, data=content).prepare()
         headers = HTTPHeaderDict()
+        given = {name.lower() for name, _ in lines}
+        # The session's own headers (Accept, User-Agent…), as every other probe sends them:
+        # the request differs from those only by its repeated lines.
+        for name, value in self.session.headers.items():
+            if name.lower() not in given and value is not None:
+                headers.add(name, value)
         for name, value in lines:
             headers.add(name, value)
         if content is not None:

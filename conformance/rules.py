@@ -120,20 +120,10 @@ def _on_operation_path(exchange: Exchange) -> bool:
     return exchange.request.path.rstrip("/").endswith(OPERATION_PATH)
 
 
-def _is_preflight(exchange: Exchange) -> bool:
-    headers = exchange.request.headers
-    return (
-        exchange.request.method.upper() == "OPTIONS"
-        and "origin" in headers
-        and "access-control-request-method" in headers
-    )
-
-
 def _answers_with_json(exchange: Exchange) -> bool:
     # A CORS preflight the CORS layer grants is its own affair; its refusals are JSON too
     # (docs/contract.md#cors).
-    granted_preflight = _is_preflight(exchange) and exchange.response.status < 400
-    return exchange.answer_has_body and not granted_preflight
+    return exchange.answer_has_body and not exchange.preflight_granted
 
 
 @rule(applies=_answers_with_json, judges="answers with a body", severity=Severity.MAJOR)
@@ -467,7 +457,7 @@ def _judged_against_spec(exchange: Exchange) -> bool:
         exchange.facts is not None
         and exchange.facts.judge is not None
         and _on_operation_path(exchange)
-        and not _is_preflight(exchange)
+        and not exchange.is_preflight
     )
 
 

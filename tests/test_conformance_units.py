@@ -648,9 +648,19 @@ def test_a_granted_preflight_is_the_cors_layers_affair():
         method="OPTIONS",
         request_headers=preflight,
         raw_body=b"OK",
-        headers={"content-type": "text/plain"},
+        headers={"content-type": "text/plain", "access-control-allow-origin": "*"},
     )
     assert not rule_named("answers_are_json").applies(granted)
+    # A 2xx that does not allow the origin is a refusal a browser cannot read: JSON too.
+    unshared = exchange(
+        200,
+        None,
+        method="OPTIONS",
+        request_headers=preflight,
+        raw_body=b"OK",
+        headers={"content-type": "text/plain", "access-control-allow-origin": "https://x.example"},
+    )
+    assert "text/plain" in judge("answers_are_json", unshared)
     refused = exchange(
         400,
         {"detail": "refused", "code": "cors_refused"},
