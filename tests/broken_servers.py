@@ -395,6 +395,13 @@ class UnknownFieldsRefused(Breakage):
             }
 
 
+def _refuse_listing(request: Request, answer: Answer, field: str, msg: str, type_: str) -> None:
+    """Turn a listing into a 422 with one item on `field`."""
+    if answer.status == 200 and request.method == "POST":
+        answer.status = 422
+        answer.json = {"detail": [{"loc": ["body", field], "msg": msg, "type": type_}]}
+
+
 class ValidRequestsRefused(Breakage):
     """Valid requests refused with a 422 that is not a business one (`value_error.missing`)."""
 
@@ -402,17 +409,7 @@ class ValidRequestsRefused(Breakage):
     phases = ("examples",)
 
     def answer(self, request: Request, answer: Answer) -> None:
-        if answer.status == 200 and request.method == "POST":
-            answer.status = 422
-            answer.json = {
-                "detail": [
-                    {
-                        "loc": ["body", "username"],
-                        "msg": "field required",
-                        "type": "value_error.missing",
-                    }
-                ]
-            }
+        _refuse_listing(request, answer, "username", "field required", "value_error.missing")
 
 
 class EveryHostRefused(Breakage):
@@ -425,17 +422,9 @@ class EveryHostRefused(Breakage):
     phases = ("examples",)
 
     def answer(self, request: Request, answer: Answer) -> None:
-        if answer.status == 200 and request.method == "POST":
-            answer.status = 422
-            answer.json = {
-                "detail": [
-                    {
-                        "loc": ["body", "instance_url"],
-                        "msg": "no host is allowed here",
-                        "type": "value_error.url.host",
-                    }
-                ]
-            }
+        _refuse_listing(
+            request, answer, "instance_url", "no host is allowed here", "value_error.url.host"
+        )
 
 
 # The 200 path, whatever the body
@@ -451,17 +440,13 @@ class EveryValidRequestRefused(Breakage):
     mode = "mock"
 
     def answer(self, request: Request, answer: Answer) -> None:
-        if answer.status == 200 and request.method == "POST":
-            answer.status = 422
-            answer.json = {
-                "detail": [
-                    {
-                        "loc": ["body", "instance_url"],
-                        "msg": "Confluence answered 404 Not Found at this root",
-                        "type": "value_error.confluence_not_found",
-                    }
-                ]
-            }
+        _refuse_listing(
+            request,
+            answer,
+            "instance_url",
+            "Confluence answered 404 Not Found at this root",
+            "value_error.confluence_not_found",
+        )
 
 
 class SpaceStatusPassedThrough(Breakage):

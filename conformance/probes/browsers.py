@@ -10,6 +10,8 @@ grants), and a target refusing that default without being told otherwise is not 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from conformance.exchange import Exchange
 from conformance.expectations import ProbeFailure, expect_status
 from conformance.failures import NotApplicable
@@ -84,37 +86,45 @@ def _granted(client: ProbeClient) -> Exchange:
         raise NotApplicable(message) from None
 
 
+def _expect_listed(
+    exchange: Exchange, header: str, wanted: Iterable[str], title: str, *, star_covers: bool = True
+) -> None:
+    """`header` lists every name of `wanted` (case ignored); `*` covers them if `star_covers`.
+
+    In the Fetch standard `*` is a wildcard for requests without credentials, but it never
+    covers Authorization, which a preflight must name.
+    """
+    listed = _names(exchange, header)
+    missing = [
+        name
+        for name in wanted
+        if name not in listed and not ("*" in listed and star_covers and name != "authorization")
+    ]
+    if missing:
+        raise ProbeFailure(
+            title,
+            expected=f"{header} to include {', '.join(missing)}",
+            received=repr(exchange.response.headers.get(header)),
+        )
+
+
 @probe()
 def preflight_allows_post(client: ProbeClient) -> None:
     """A granted preflight's Access-Control-Allow-Methods includes POST."""
     exchange = _granted(client)
-    if "post" not in _names(exchange, "access-control-allow-methods"):
-        got = exchange.response.headers.get("access-control-allow-methods")
-        raise ProbeFailure(
-            "POST not allowed",
-            expected="Access-Control-Allow-Methods to include POST",
-            received=repr(got),
-        )
+    _expect_listed(exchange, "Access-Control-Allow-Methods", ["post"], "POST not allowed")
 
 
 @probe()
 def preflight_allows_contract_headers(client: ProbeClient) -> None:
     """A granted preflight allows authorization, content-type, x-tenantid and prefer."""
     exchange = _granted(client)
-    allowed = _names(exchange, "access-control-allow-headers")
-    # `*` covers every name but Authorization, which must be listed (Fetch standard).
-    missing = [
-        name
-        for name in CORS_REQUEST_HEADERS
-        if name not in allowed and not ("*" in allowed and name != "authorization")
-    ]
-    if missing:
-        got = exchange.response.headers.get("access-control-allow-headers")
-        raise ProbeFailure(
-            "Request headers not allowed",
-            expected=f"Access-Control-Allow-Headers to cover {', '.join(missing)}",
-            received=repr(got),
-        )
+    _expect_listed(
+        exchange,
+        "Access-Control-Allow-Headers",
+        CORS_REQUEST_HEADERS,
+        "Request headers not allowed",
+    )
 
 
 @probe(variants={"success": True, "401": False})
@@ -130,15 +140,9 @@ def cors_answers_expose_headers(client: ProbeClient, with_token: bool) -> None:
             expected=f"Access-Control-Allow-Origin {origin} (or *) on a {exchange.response.status}",
             received=repr(got),
         )
-    exposed = _names(exchange, "access-control-expose-headers")
-    missing = [name for name in CORS_EXPOSED_HEADERS if name not in exposed and "*" not in exposed]
-    if missing:
-        got = exchange.response.headers.get("access-control-expose-headers")
-        raise ProbeFailure(
-            "Headers not exposed",
-            expected=f"Access-Control-Expose-Headers to include {', '.join(missing)}",
-            received=repr(got),
-        )
+    _expect_listed(
+        exchange, "Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS, "Headers not exposed"
+    )
 
 
 @probe()
