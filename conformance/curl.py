@@ -97,7 +97,7 @@ def _header_arguments(request: SentRequest) -> Iterable[str]:
             continue
         # curl drops a header given as `Name:`; `Name;` is how it sends one with no value.
         yield f"{name}: {value}" if value else f"{name};"
-    if "accept" not in request.headers:
+    if request.lines_complete and "accept" not in request.headers:
         yield "Accept:"  # the request had none; curl would add `Accept: */*` by itself
 
 

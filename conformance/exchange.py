@@ -110,6 +110,9 @@ class SentRequest:
     body: bytes | None = None
     # The header lines as sent, repeats included (empty: one line per entry of `headers`).
     lines: tuple[tuple[str, str], ...] = ()
+    # Whether those are all the lines sent: a prepared request's are; schemathesis' report
+    # leaves out what the HTTP client adds by itself (Accept, User-Agent).
+    lines_complete: bool = False
 
     @property
     def path(self) -> str:
@@ -212,6 +215,7 @@ class Exchange:
                 headers=header_map(prepared.headers.items()),
                 body=body,
                 lines=header_lines(prepared.headers.items()),
+                lines_complete=True,
             ),
             response=Received(
                 status=response.status_code,

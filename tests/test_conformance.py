@@ -213,6 +213,7 @@ def test_command_passes_with_a_given_token_and_writes_reports(
         "--url", live.url, "--tenant", TENANT, "--body-file", str(body_file),
         "--junit-xml", str(junit), "--summary", str(summary),
         "--max-examples", "5", "--phases", "examples,fuzzing", "--seed", "1",
+        "--allows-http", "--allows-private-addresses",
         environ={"SPACEGATE_CONFORMANCE_TOKEN": token},
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -220,6 +221,8 @@ def test_command_passes_with_a_given_token_and_writes_reports(
     # Without the secret, the probes that must mint say so instead of passing.
     assert "n/a   expired_token_is_401" in completed.stdout
     assert "needs SPACEGATE_JWT_SECRET" in completed.stdout
+    # This deployment allows no browser origin and none was named: CORS is not judged.
+    assert "give --origin" in completed.stdout
     suite = ET.parse(junit).getroot().find("testsuite")
     cases = list(suite.iter("testcase"))
     assert len(cases) == int(suite.get("tests")) >= 100

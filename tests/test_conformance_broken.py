@@ -29,7 +29,10 @@ from tests.broken_servers import (
     BREAKAGES,
     Breakage,
     ChallengeDropped,
+    DuplicateTenantFirstWins,
     EveryHostRefused,
+    EveryValidRequestRefused,
+    NoAcceptRefused,
     serve_broken,
 )
 from tests.confluence_standin import VALID_TOKEN, StandIn
@@ -137,6 +140,26 @@ def test_business_422s_are_exempt_from_positive_data_acceptance(reports):
         "body_at_size_limit_is_read",
     }
     assert set(report.failed_rules) <= insisting, report.summary()
+
+
+def test_curl_lines_send_what_the_probe_sent(reports):
+    """A header left out stays out (curl adds Accept by itself), a repeated one is repeated."""
+    no_accept = reports[NoAcceptRefused].summary()
+    assert re.search(r"request: curl .* -H 'Accept:'", no_accept)
+    repeated = reports[DuplicateTenantFirstWins].summary()
+    assert re.search(rf"-H 'x-tenantid: {TENANT}' -H 'x-tenantid: {TENANT}'", repeated)
+
+
+def test_a_run_where_nothing_valid_succeeds_says_why_and_what_to_do(reports):
+    report = reports[EveryValidRequestRefused]
+    assert report.failed_rules[0] == "valid_requests_succeed"
+    # The success probes had nothing to judge with the example body: not applicable, so only
+    # the run's own verdict stands between this server and a pass.
+    assert report.result("valid_request_succeeds").outcome is Outcome.NOT_APPLICABLE
+    assert report.result("contract_positive_data_acceptance").outcome is Outcome.PASSED
+    message = report.result("valid_requests_succeed").findings[0].message
+    assert "422 value_error.confluence_not_found" in message
+    assert "give --body-file" in message
 
 
 def test_a_failing_command_exits_1_and_says_why_in_junit(live_settings, confluence, tmp_path):
