@@ -1,4 +1,5 @@
-"""Outermost middleware: request id, one access line per request, headers on every answer."""
+"""Outermost middleware: request id, arrival time, one access line per request, headers on every
+answer, and the count of requests in progress that /healthz reports."""
 
 from __future__ import annotations
 
@@ -7,24 +8,45 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
+from contextvars import ContextVar
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.logs import remember_secrets, request_id_var
 
-__all__ = ["RequestContext"]
+__all__ = ["InFlight", "RequestContext", "request_arrival"]
 
 access_log = logging.getLogger("spacegate.access")
 
 # An id from the caller is echoed only if it cannot forge log lines or headers.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 
+# When the current request reached the application (time.monotonic()): its deadline for
+# Confluence counts from here, so time spent waiting for a worker thread is part of it.
+request_arrival: ContextVar[float] = ContextVar("request_arrival")
+
+
+class InFlight:
+    """How many requests this worker process is answering right now."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, extra_headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        in_flight: InFlight | None = None,
+    ) -> None:
         self.app = app
         self.extra_headers = dict(extra_headers or {})
+        self.in_flight = in_flight if in_flight is not None else InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,7 +57,9 @@ class RequestContext:
         offered = headers.get("x-request-id", "")
         request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        started = time.perf_counter()
+        started = time.monotonic()
+        arrival = request_arrival.set(started)
+        self.in_flight.count += 1
         status = 500
 
         async def send_with_headers(message: Message) -> None:
@@ -61,7 +85,9 @@ class RequestContext:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        "duration_ms": round((time.monotonic() - started) * 1000, 1),
                     },
                 )
+            self.in_flight.count -= 1
+            request_arrival.reset(arrival)
             request_id_var.reset(token)

@@ -130,8 +130,8 @@ def test_serve_logs_json_says_the_mode_and_keeps_the_secret_out(live_env, tmp_pa
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any("LIVE MODE" in line["message"] for line in lines)
     assert SECRET not in stderr
-    # uvicorn's own lines come through the same JSON formatter
-    assert any(line["logger"].startswith("uvicorn") for line in lines)
+    # the HTTP server's own lines (granian's) come through the same JSON formatter
+    assert any(line["logger"].startswith("_granian") for line in lines)
 
 
 def test_serve_refuses_a_bad_setting_and_names_it(live_env):

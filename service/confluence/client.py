@@ -29,6 +29,7 @@ from service.confluence.errors import (
     BadGateway,
     ConfluenceError,
     CredentialsRejected,
+    ListingAbandoned,
     RateLimited,
     RootNotFound,
     UpstreamTimeout,
@@ -106,6 +107,7 @@ class _Listing:
     origin: Origin
     web_url: str
     deadline: float
+    abandoned: Callable[[], bool]
     waited: float = 0.0
 
 
@@ -145,7 +147,7 @@ class ConfluenceClient:
         options: ClientOptions,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self._adapter = adapter
         self._options = options
@@ -153,18 +155,30 @@ class ConfluenceClient:
         self._sleep = sleep
 
     def list_spaces(
-        self, instance_url: str, web_url_instance: str, credentials: Credentials
+        self,
+        instance_url: str,
+        web_url_instance: str,
+        credentials: Credentials,
+        *,
+        since: float | None = None,
+        abandoned: Callable[[], bool] = lambda: False,
     ) -> list[Space]:
         """Every space, every page followed, in Confluence's order.
 
-        Raises only `ConfluenceError` subclasses (see errors.py), or ValueError when
-        `instance_url` is not an http(s) URL at all (the URL policy refuses those first).
+        The deadline counts from `since` (the clock's time the request arrived; now if None).
+        `abandoned` is asked before every request to Confluence, so a caller that gave up
+        frees the thread within one exchange.
+
+        Raises only `ConfluenceError` subclasses (see errors.py), ListingAbandoned, or
+        ValueError when `instance_url` is not an http(s) URL at all (the URL policy refuses
+        those first).
         """
         root = _api_root(instance_url)
         origin = Origin.of(root)
         if origin is None:
             raise ValueError("instance_url must be an absolute http(s) URL")
-        listing = self._start(root, origin, web_url_instance, credentials)
+        started = self._clock() if since is None else since
+        listing = self._start(root, origin, web_url_instance, credentials, started, abandoned)
         v2_missing = False
         if root.endswith(_CLOUD_SUFFIX):
             site = root.removesuffix(_API_SUFFIX)
@@ -192,7 +206,15 @@ class ConfluenceClient:
                 f"Confluence at {origin} says {gone} gone (HTTP {missing.status})"
             ) from None
 
-    def _start(self, root: str, origin: Origin, web_url: str, credentials: Credentials) -> _Listing:
+    def _start(
+        self,
+        root: str,
+        origin: Origin,
+        web_url: str,
+        credentials: Credentials,
+        started: float,
+        abandoned: Callable[[], bool],
+    ) -> _Listing:
         # No requests.Session: the client follows redirects itself, sends no cookies and needs
         # no hooks, so it prepares each request and hands it to the adapter, the one seam.
         return _Listing(
@@ -204,7 +226,8 @@ class ConfluenceClient:
             },
             origin=origin,
             web_url=web_url.rstrip("/"),
-            deadline=self._clock() + self._options.deadline_seconds,
+            deadline=started + self._options.deadline_seconds,
+            abandoned=abandoned,
         )
 
     def _walk(
@@ -276,6 +299,8 @@ class ConfluenceClient:
 
     def _exchange(self, listing: _Listing, url: str) -> _Answer:
         """The one place that sends; foreign exceptions end here."""
+        if listing.abandoned():
+            raise ListingAbandoned
         options = self._options
         started = self._clock()
         remaining = listing.deadline - started
