@@ -14,6 +14,11 @@ the others (README, "Operating it", says why not uvicorn):
 
 HTTP/2 is off: TLS and h2 belong to the reverse proxy in front, and h2's own header limits
 are looser than the ones above.
+
+granian 2.8 hands every request the same `scope["extensions"]` dict, where Connexion keeps
+each request's routing and security context: two requests at once would read each other's.
+`make_granian_app` gives each request a copy of its own (tests/test_server_limits.py holds
+this with concurrent requests of different tenants).
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.asgi import make_app
 from service.settings import Settings
 
-__all__ = ["MAX_HEADERS", "granian_server"]
+__all__ = ["MAX_HEADERS", "granian_server", "make_granian_app"]
 
 # hyper's fixed bound on the number of request headers (431 beyond it); granian has no setting.
 MAX_HEADERS = 100
@@ -43,10 +50,22 @@ _LOG_CONFIG: dict[str, Any] = {
 }
 
 
+def make_granian_app() -> ASGIApp:
+    """`service.asgi.make_app()`, each request with a `scope["extensions"]` of its own."""
+    app = make_app()
+
+    async def own_extensions(scope: Scope, receive: Receive, send: Send) -> None:
+        if "extensions" in scope:
+            scope["extensions"] = dict(scope["extensions"])
+        await app(scope, receive, send)
+
+    return own_extensions
+
+
 def granian_server(settings: Settings, *, host: str, port: int, workers: int) -> Granian:
-    """The server for `service.asgi:make_app`, with the client limits of `settings`."""
+    """The server for `make_granian_app`, with the client limits of `settings`."""
     return Granian(
-        "service.asgi:make_app",
+        "service.server:make_granian_app",
         factory=True,
         address=host,
         port=port,

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import jwt
 import pytest
@@ -18,21 +13,10 @@ import requests
 
 from tests.confluence_standin import VALID_TOKEN
 from tests.support.contract import assert_conforms
+from tests.support.processes import ROOT, environment, serving
 from tests.support.tokens import TENANT
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "cli-test-secret-which-is-long-enough-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def environment(**variables: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
-    return env | {"PYTHONPATH": str(ROOT)} | variables
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -44,36 +28,6 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=ROOT,
     )
-
-
-@contextmanager
-def serving(*args: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`python -m service serve` on a free port, its stderr going to `log`."""
-    port = free_port()
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--port", str(port), *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            cwd=ROOT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"serve did not start: {log.read_text()}")
-            time.sleep(0.1)
-        yield url, process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture
