@@ -28,10 +28,12 @@ Run from the repository root. In ONE run, never driving two servers at once:
 
    Prism is ``bench/node_modules/.bin/prism`` (what ``npx prism`` runs from ``bench/``, minus
    npx's own process), pinned in ``bench/package.json``: ``cd bench && npm ci``. Without it the
-   Prism rows are skipped with the reason. The server's CPU time (``/proc/<pid>/stat``) is read
+   Prism rows are skipped with the reason. The server's CPU time (``/proc/<pid>/stat`` of the
+   process and its workers: ``serve`` answers from a granian worker process) is read
    around every run: CPU us per request is the cost measure least disturbed by wrk and other
    processes sharing the two cores; ``others %`` is what everything else on the machine used.
-4. profile: ``py-spy record --format raw`` (pausing the process for each sample) on spacegate
+4. profile: ``py-spy record --format raw`` (pausing the process for each sample; the busiest
+   process of the server's tree, so serve's worker) on spacegate
    INFO and on the minimal app during one more wrk run each, after the timed rounds. Samples
    go to owners (the innermost frame of a known package; stdlib helpers bill their caller;
    logging, PyJWT and jsonschema take everything below them) and to overlapping subtrees
@@ -318,11 +320,41 @@ def check_answer(server: Server, token: str) -> None:
 # -- measuring ----------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it: `serve` runs its app in granian worker processes."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def own_cpu_seconds(pid: int) -> float:
     """User + system CPU of `pid` (all its threads) so far."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its worker processes so far."""
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += own_cpu_seconds(member)
+    return total
+
+
+def busiest_process(pid: int) -> int:
+    """The process of `pid`'s tree that has used the most CPU: the one running the app."""
+    cpu: dict[int, float] = {}
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            cpu[member] = own_cpu_seconds(member)
+    return max(cpu, key=cpu.__getitem__, default=pid)
 
 
 def machine_busy_seconds() -> float:
@@ -525,7 +557,7 @@ OWNERS = (
     ),
     ("Connexion middleware plumbing (other)", r"^connexion/"),
     ("Starlette (requests, responses, datastructures)", r"^starlette/"),
-    ("uvicorn + httptools (HTTP/1.1 protocol)", r"^(uvicorn|httptools)/"),
+    ("ASGI server's Python side (uvicorn + httptools, granian)", r"^(uvicorn|httptools|granian)/"),
     ("asyncio/anyio plumbing", r"^(asyncio|anyio|uvloop|sniffio)/"),
 )
 # Subtrees: a sample counts in each one any of whose frames (function and file) matches, so
@@ -618,7 +650,8 @@ def profile(
     seconds = args.profile_seconds
     recorder = subprocess.Popen(
         [
-            *(spy, "record", "--pid", str(server.pid), "--rate", str(args.profile_rate)),
+            *(spy, "record", "--pid", str(busiest_process(server.pid))),
+            *("--rate", str(args.profile_rate)),
             *("--duration", str(seconds), "--format", "raw", "-o", str(raw)),
         ],
         stdin=subprocess.DEVNULL,
@@ -673,7 +706,7 @@ def profile(
 
 def versions() -> dict[str, str]:
     found = {}
-    for name in ("connexion", "starlette", "uvicorn", "uvloop", "httptools", "PyJWT"):
+    for name in ("connexion", "starlette", "granian", "uvicorn", "uvloop", "httptools", "PyJWT"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[name] = importlib.metadata.version(name)
     for name in ("jsonschema", "requests", "urllib3", "vcrpy", "py-spy"):
