@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REPO, TENANT, BenchError, free_port, machine, mint_token
+from tests.support.processes import process_tree  # serve answers from worker processes
 
 BENCH = REPO / "bench"
 PRISM_BIN = BENCH / "node_modules" / ".bin" / "prism"
@@ -318,18 +319,6 @@ def check_answer(server: Server, token: str) -> None:
 
 
 # -- measuring ----------------------------------------------------------------------------------
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and every process below it: `serve` runs its app in granian worker processes."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                todo += [int(child) for child in (task / "children").read_text().split()]
-    return found
 
 
 def own_cpu_seconds(pid: int) -> float:

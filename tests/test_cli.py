@@ -13,7 +13,7 @@ import requests
 
 from tests.confluence_standin import VALID_TOKEN
 from tests.support.contract import assert_conforms
-from tests.support.processes import ROOT, environment, serving
+from tests.support.processes import ROOT, environment, live_environment, serving
 from tests.support.tokens import TENANT
 
 SECRET = "cli-test-secret-which-is-long-enough-0123456789"
@@ -32,13 +32,7 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def live_env(confluence) -> dict[str, str]:
-    return environment(
-        SPACEGATE_MODE="live",
-        SPACEGATE_JWT_SECRET=SECRET,
-        SPACEGATE_ALLOWED_HOSTS=f"127.0.0.1:{confluence.port}",
-        SPACEGATE_ALLOW_HTTP="true",
-        SPACEGATE_ALLOW_PRIVATE_ADDRESSES="true",
-    )
+    return live_environment(confluence.port, SECRET)
 
 
 def test_token_mints_a_jwt_for_the_configured_secret(live_env):

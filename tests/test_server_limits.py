@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import requests
 from service.server import MAX_HEADERS
 from service.settings import DEV_JWT_SECRET
 from tests.confluence_standin import VALID_TOKEN, StandIn
-from tests.support.processes import environment, process_tree, serving
+from tests.support.processes import environment, live_environment, process_tree, serving
 from tests.support.tokens import OTHER_TENANT, TENANT, TEST_SECRET, mint
 
 OPERATION = "/v2/confluence/space-listing"
@@ -348,21 +349,6 @@ def test_connections_beyond_the_bound_wait_outside_the_process(mock):
 # -- worker threads ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def live_env():
-    def make(standin: StandIn, **variables: str) -> dict[str, str]:
-        return environment(
-            SPACEGATE_MODE="live",
-            SPACEGATE_JWT_SECRET=TEST_SECRET,
-            SPACEGATE_ALLOWED_HOSTS=f"127.0.0.1:{standin.port}",
-            SPACEGATE_ALLOW_HTTP="true",
-            SPACEGATE_ALLOW_PRIVATE_ADDRESSES="true",
-            **variables,
-        )
-
-    return make
-
-
 def live_body(standin: StandIn, username: str) -> dict[str, Any]:
     return {
         "instance_url": standin.cloud_root,
@@ -386,24 +372,29 @@ def wait_for(condition: Any, *, seconds: float = 20) -> None:
         time.sleep(0.05)
 
 
-def test_time_queued_for_a_worker_thread_counts_toward_the_deadline(live_env, tmp_path):
+@contextmanager
+def serving_live(standin: StandIn, folder: Path, *, threads: int, deadline: float) -> Iterator[Served]:
+    """serve in live mode against `standin`, with few worker threads and a short deadline."""
+    env = live_environment(
+        standin.port,
+        TEST_SECRET,
+        SPACEGATE_WORKER_THREADS=str(threads),
+        SPACEGATE_DEADLINE_SECONDS=str(deadline),
+        SPACEGATE_CONNECT_TIMEOUT_SECONDS="1",
+        SPACEGATE_READ_TIMEOUT_SECONDS=str(deadline),
+    )
+    log = folder / "serve.log"
+    with serving("--mode", "live", env=env, log=log) as (url, process):
+        yield Served(url, process.pid, log)
+
+
+def test_time_queued_for_a_worker_thread_counts_toward_the_deadline(tmp_path):
     """One worker thread, four listings of a Confluence that never answers in time: each is
     answered 504 by its own deadline, counted from its arrival, however long it queued;
     /healthz shows the thread busy and the others queued."""
     deadline = 2.0
-    with StandIn() as standin, serving(
-        "--mode",
-        "live",
-        env=live_env(
-            standin,
-            SPACEGATE_WORKER_THREADS="1",
-            SPACEGATE_DEADLINE_SECONDS=str(deadline),
-            SPACEGATE_CONNECT_TIMEOUT_SECONDS="1",
-            SPACEGATE_READ_TIMEOUT_SECONDS=str(deadline),
-        ),
-        log=tmp_path / "serve.log",
-    ) as (url, process):
-        served = Served(url, process.pid, tmp_path / "serve.log")
+    with StandIn() as standin, serving_live(standin, tmp_path, threads=1, deadline=deadline) as served:
+        url = served.url
         results: list[tuple[requests.Response, float]] = []
 
         def call() -> None:
@@ -432,26 +423,16 @@ def test_time_queued_for_a_worker_thread_counts_toward_the_deadline(live_env, tm
     assert busiest["requests_in_progress"] >= 5  # four listings and the healthz itself
 
 
-def test_abandoned_requests_free_their_threads_for_other_tenants(live_env, tmp_path):
+def test_abandoned_requests_free_their_threads_for_other_tenants(tmp_path):
     """Two worker threads; eight endless listings sent and their connections closed at once.
     Another tenant's listing is then served about as fast as before, Confluence sees no
     further request of the abandoned listings, and each was logged as 499."""
     page_delay = 0.2
     deadline = 10.0
-    log = tmp_path / "serve.log"
-    with StandIn(page_delay=page_delay) as standin, serving(
-        "--mode",
-        "live",
-        env=live_env(
-            standin,
-            SPACEGATE_WORKER_THREADS="2",
-            SPACEGATE_DEADLINE_SECONDS=str(deadline),
-            SPACEGATE_CONNECT_TIMEOUT_SECONDS="1",
-            SPACEGATE_READ_TIMEOUT_SECONDS="5",
-        ),
-        log=log,
-    ) as (url, process):
-        served = Served(url, process.pid, log)
+    with StandIn(page_delay=page_delay) as standin, serving_live(
+        standin, tmp_path, threads=2, deadline=deadline
+    ) as served:
+        url = served.url
         other = live_body(standin, "three")
         alone = min(list_spaces(url, other, OTHER_TENANT)[1] for _ in range(2))
 

@@ -28,6 +28,18 @@ def environment(**variables: str) -> dict[str, str]:
     return env | {"PYTHONPATH": str(ROOT)} | variables
 
 
+def live_environment(standin_port: int, secret: str, **variables: str) -> dict[str, str]:
+    """environment() for live mode against the stand-in on `standin_port`."""
+    return environment(
+        SPACEGATE_MODE="live",
+        SPACEGATE_JWT_SECRET=secret,
+        SPACEGATE_ALLOWED_HOSTS=f"127.0.0.1:{standin_port}",
+        SPACEGATE_ALLOW_HTTP="true",
+        SPACEGATE_ALLOW_PRIVATE_ADDRESSES="true",
+        **variables,
+    )
+
+
 @contextmanager
 def serving(*args: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """`python -m service serve` on a free port, its stderr going to `log`."""
