@@ -3,8 +3,9 @@ body that does not arrive in time.
 
 Connexion treats a missing content-type as JSON and would read a body of any size; this
 middleware reads at most `max_bytes` and refuses the rest without buffering it. A client
-dribbling its body gets `timeout_seconds` from the moment its head arrived, then a 408 and a
-closed connection (the server bounds the head itself: service/server.py).
+dribbling its body gets `timeout_seconds` (SPACEGATE_CLIENT_TIMEOUT_SECONDS) from the moment
+this middleware starts reading it, then a 408 and a closed connection (the server bounds the
+head itself: service/server.py).
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import BodyTooLarge, ClientGone, RequestTimeout, UnsupportedMediaType
 
-__all__ = ["BODY_TIMEOUT_SECONDS", "MAX_BODY_BYTES", "BodyGuard"]
+__all__ = ["MAX_BODY_BYTES", "BodyGuard"]
 
 MAX_BODY_BYTES = 64 * 1024
-BODY_TIMEOUT_SECONDS = 10.0
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -27,8 +27,8 @@ class BodyGuard:
         self,
         app: ASGIApp,
         *,
+        timeout_seconds: float,
         max_bytes: int = MAX_BODY_BYTES,
-        timeout_seconds: float = BODY_TIMEOUT_SECONDS,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
