@@ -15,10 +15,15 @@ the others (README, "Operating it", says why not uvicorn):
 HTTP/2 is off: TLS and h2 belong to the reverse proxy in front, and h2's own header limits
 are looser than the ones above.
 
-granian 2.8 hands every request the same `scope["extensions"]` dict, where Connexion keeps
-each request's routing and security context: two requests at once would read each other's.
-`make_granian_app` gives each request a copy of its own (tests/test_server_limits.py holds
-this with concurrent requests of different tenants).
+Two habits of granian 2.8 that `make_granian_app` makes up for (tests/test_server_limits.py
+holds both):
+
+- it hands every request the same `scope["extensions"]` dict, where Connexion keeps each
+  request's routing and security context: two requests at once would read each other's
+  (another tenant's token claims included). Each request gets a copy of its own.
+- it closes a connection whose request body the application did not read (a 401 or 413
+  answered before the body), often without saying so: a client reusing the connection then
+  loses its next request. Such answers get `Connection: close`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.asgi import make_app
 from service.settings import Settings
@@ -51,15 +56,42 @@ _LOG_CONFIG: dict[str, Any] = {
 
 
 def make_granian_app() -> ASGIApp:
-    """`service.asgi.make_app()`, each request with a `scope["extensions"]` of its own."""
+    """`service.asgi.make_app()` with the two corrections above."""
     app = make_app()
 
-    async def own_extensions(scope: Scope, receive: Receive, send: Send) -> None:
-        if "extensions" in scope:
-            scope["extensions"] = dict(scope["extensions"])
-        await app(scope, receive, send)
+    async def corrected(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        scope["extensions"] = dict(scope.get("extensions") or {})
+        unread = _has_body(scope["headers"])
+        if not unread:
+            await app(scope, receive, send)
+            return
 
-    return own_extensions
+        async def reading() -> Message:
+            nonlocal unread
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                unread = False
+            return message
+
+        async def sending(message: Message) -> None:
+            if unread and message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, reading, sending)
+
+    return corrected
+
+
+def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return True
+    return False
 
 
 def granian_server(settings: Settings, *, host: str, port: int, workers: int) -> Granian:

@@ -250,6 +250,25 @@ def test_concurrent_requests_of_different_tenants_keep_their_own_context(mock):
     assert [statuses[i] for i in range(len(tokens))] == [200, 403] * 60
 
 
+def test_an_answer_given_before_the_body_was_read_never_strands_a_kept_alive_client(mock):
+    """A 401 or 413 answered before the body was read closes the connection and says so, so a
+    client reusing its connections (requests.Session) never loses its next request."""
+    oversized = json.dumps({**mock_body(), "padding": "x" * 70_000}).encode()
+    token = mint(TENANT, secret=DEV_JWT_SECRET)
+    no_token = {"x-tenantid": TENANT, "content-type": "application/json"}
+    too_large = {"Authorization": f"Bearer {token}", "x-tenantid": TENANT}
+    valid = {**too_large, "content-type": "application/json"}
+    seen: list[tuple[int, str | None]] = []
+    with requests.Session() as session:
+        for _ in range(20):
+            for headers, data in ((no_token, oversized), (too_large, oversized)):
+                answer = session.post(mock.url + OPERATION, data=data, headers=headers, timeout=10)
+                seen.append((answer.status_code, answer.headers.get("connection")))
+            answer = session.post(mock.url + OPERATION, json=mock_body(), headers=valid, timeout=10)
+            seen.append((answer.status_code, answer.headers.get("connection")))
+    assert seen == [(401, "close"), (413, "close"), (200, None)] * 20
+
+
 # -- slow clients ------------------------------------------------------------------------------
 
 
