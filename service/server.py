@@ -78,8 +78,8 @@ def make_granian_app() -> ASGIApp:
 
         async def sending(message: Message) -> None:
             if unread and message["type"] == "http.response.start":
-                headers = [*message.get("headers", ()), (b"connection", b"close")]
-                message = {**message, "headers": headers}
+                headers = [(n, v) for n, v in message.get("headers", ()) if n != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
             await send(message)
 
         await app(scope, reading, sending)
