@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="JSON on stdout")
     args = parser.parse_args(argv)
     args.threads = min(2, args.connections)
+    where = machine()
     secret = secrets.token_hex(32)
     token = mint_token({**os.environ, "SPACEGATE_JWT_SECRET": secret})
     chosen, skipped = [], []
@@ -108,7 +109,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     medians = {key: median_run(found) for key, found in runs.items()}
     first = medians[chosen[0].key]["rps"]
-    where = machine()
     print(
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.repeats} rotated "
         f"rounds, medians; {where['date']}, load at start {where['loadavg_at_start']}",
