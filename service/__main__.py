@@ -17,27 +17,17 @@ __all__ = ["main"]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.asgi import make_app
+    from service.server import granian_server
 
     if args.mode:
         # Workers are separate processes that read the environment, not our arguments.
         os.environ["SPACEGATE_MODE"] = args.mode
     # Built here first so that a bad setting or cassette stops the command with a message
     # naming it, before any worker is spawned.
-    app = make_app()
-    options = {
-        "host": args.host,
-        "port": args.port,
-        "log_config": None,
-        "access_log": False,  # spacegate writes its own access line, with the request id
-        "server_header": False,
-    }
-    if args.workers == 1:
-        uvicorn.run(app, **options)
-    else:
-        uvicorn.run("service.asgi:make_app", factory=True, workers=args.workers, **options)
+    make_app()
+    settings = Settings.from_env()
+    granian_server(settings, host=args.host, port=args.port, workers=args.workers).serve()
     return 0
 
 
@@ -72,7 +62,7 @@ def _token(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve = commands.add_parser("serve", help="serve the API (granian, with the client limits)")
     serve.add_argument("--mode", choices=("live", "mock"), help="overrides SPACEGATE_MODE")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)

@@ -34,12 +34,13 @@ from service.error_table import install_error_table
 from service.handler import SpaceListing
 from service.logs import remember_secrets
 from service.problems import Loc, Problem
-from service.request_context import RequestContext
+from service.request_context import InFlight, RequestContext
 from service.resources import spec_path
 from service.settings import Settings
 from service.transports import transport_for
 from service.url_rule import url_policy, url_rule
 from service.validation import RequestRule, validator_map
+from service.worker_pool import WorkerPool
 
 __all__ = ["create_app"]
 
@@ -93,11 +94,13 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     transport = transport if transport is not None else transport_for(settings)
     remember_secrets(settings.jwt_secret, process_wide=True)
     policy = url_policy(settings, enforce_allow_list=transport.reaches_network)
+    pool = WorkerPool(settings.worker_threads)
+    in_flight = InFlight()
     listing = SpaceListing(
         transport,
         ClientOptions.from_settings(settings),
         tenant_claim=settings.tenant_claim,
-        worker_threads=settings.worker_threads,
+        pool=pool,
     )
     operations = {"listSpaces": _as_function(listing.list_spaces)}
 
@@ -125,7 +128,18 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     )
 
     async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok", "mode": transport.mode, "version": __version__})
+        threads = pool.saturation()
+        return JSONResponse(
+            {
+                "status": "ok",
+                "mode": transport.mode,
+                "version": __version__,
+                # this worker process's load, for a load balancer to see
+                "worker_threads": threads,
+                "saturated": threads["busy"] >= threads["size"],
+                "requests_in_progress": in_flight.count,
+            }
+        )
 
     async def home(_request: Request) -> Response:
         return RedirectResponse("/ui/")
@@ -144,9 +158,14 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         RequestContext,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         extra_headers={"x-spacegate-mode": transport.mode} if transport.mode != "live" else {},
+        in_flight=in_flight,
     )
     cors_origins = ("*",) if transport.mode != "live" else settings.cors_origins
     app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=cors_origins)
-    app.add_middleware(BodyGuard, position=MiddlewarePosition.BEFORE_VALIDATION)
+    app.add_middleware(
+        BodyGuard,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        timeout_seconds=settings.client_timeout_seconds,
+    )
     install_error_table(app)
     return app

@@ -1,4 +1,5 @@
-"""ASGI entry point for servers: `uvicorn --factory service.asgi:make_app`.
+"""ASGI entry point: `python -m service serve` runs it under granian (service.server); any ASGI
+server can run the factory `service.asgi:make_app`, without serve's client limits.
 
 Each worker process builds its app from the environment, configures JSON logging, and says
 loudly which mode it serves, so that nobody serves mock data in production by accident.

@@ -1,15 +1,20 @@
-"""413 and 415, after the token check and before validation (docs/contract.md#order-of-checks).
+"""413 and 415, after the token check and before validation (docs/contract.md#order-of-checks);
+408 for a body that does not arrive in time.
 
 Connexion treats a missing content-type as JSON and would read a body of any size; this
-middleware reads at most `max_bytes` and refuses the rest without buffering it.
+middleware reads at most `max_bytes` and refuses the rest without buffering it. A client
+dribbling its body gets `timeout_seconds` (SPACEGATE_CLIENT_TIMEOUT_SECONDS) from the moment
+this middleware starts reading it, then a 408 and a closed connection (the server bounds the
+head itself: service/server.py).
 """
 
 from __future__ import annotations
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import BodyTooLarge, UnsupportedMediaType
+from service.errors import BodyTooLarge, ClientGone, RequestTimeout, UnsupportedMediaType
 
 __all__ = ["MAX_BODY_BYTES", "BodyGuard"]
 
@@ -18,9 +23,16 @@ _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        timeout_seconds: float,
+        max_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _is_operation_with_body(scope):
@@ -31,15 +43,12 @@ class BodyGuard:
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise self._too_large()
         messages: list[Message] = []
-        size = 0
-        more_body = True
-        while more_body:
-            message = await receive()
-            messages.append(message)
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                raise self._too_large()
-            more_body = message.get("more_body", False)
+        with anyio.move_on_after(self.timeout_seconds) as reading:
+            await self._read(receive, messages)
+        if reading.cancelled_caught:
+            raise RequestTimeout(
+                f"The request body did not arrive within {self.timeout_seconds:g} seconds"
+            )
         content_type = headers.get("content-type")
         _check_media_type(content_type)
         if content_type != "application/json":
@@ -58,6 +67,19 @@ class BodyGuard:
             return next(replay, None) or await receive()
 
         await self.app(scope, replayed, send)
+
+    async def _read(self, receive: Receive, messages: list[Message]) -> None:
+        size = 0
+        more_body = True
+        while more_body:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone("the client closed the connection while sending its body")
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                raise self._too_large()
+            more_body = message.get("more_body", False)
 
     def _too_large(self) -> BodyTooLarge:
         return BodyTooLarge(f"The request body is larger than {self.max_bytes} bytes")

@@ -3,13 +3,15 @@
     ApiError                    status, code, detail, headers
      ├─ InvalidToken            401 invalid_token          (WWW-Authenticate: Bearer …)
      ├─ TenantMismatch          403 tenant_mismatch
+     ├─ RequestTimeout          408 request_timeout        (Connection: close)
      ├─ BodyTooLarge            413 body_too_large
      ├─ UnsupportedMediaType    415 unsupported_media_type
      ├─ InvalidJson             400 invalid_json
      ├─ CorsRefused             400 cors_refused
      ├─ NotFound                404 not_found
      ├─ MethodNotAllowed        405 method_not_allowed     (Allow: POST)
-     └─ RequestInvalid          422, detail = every Problem of the request
+     ├─ RequestInvalid          422, detail = every Problem of the request
+     └─ ClientGone              499 client_closed_request  (nobody reads it: for the access line)
 
 Failures of Confluence itself are `service.confluence.errors.ConfluenceError`; the one error
 table (`service.error_table`) turns both trees into responses.
@@ -24,12 +26,14 @@ from service.problems import Problem
 __all__ = [
     "ApiError",
     "BodyTooLarge",
+    "ClientGone",
     "CorsRefused",
     "InvalidJson",
     "InvalidToken",
     "MethodNotAllowed",
     "NotFound",
     "RequestInvalid",
+    "RequestTimeout",
     "TenantMismatch",
     "UnsupportedMediaType",
 ]
@@ -60,6 +64,14 @@ class InvalidToken(ApiError):
 class TenantMismatch(ApiError):
     status = 403
     code = "tenant_mismatch"
+
+
+class RequestTimeout(ApiError):
+    status = 408
+    code = "request_timeout"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Connection": "close"})
 
 
 class BodyTooLarge(ApiError):
@@ -102,3 +114,10 @@ class RequestInvalid(ApiError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the request")
         self.problems = list(problems)
+
+
+class ClientGone(ApiError):
+    """The client closed its connection before its answer was ready (nginx's 499)."""
+
+    status = 499
+    code = "client_closed_request"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 import time
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from connexion import request
 
 from service.auth import check_tenant
-from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
+from service.confluence.client import ClientOptions, ConfluenceClient, Credentials, Space
+from service.confluence.errors import UpstreamTimeout
 from service.confluence.transport import Transport
+from service.request_context import request_arrival
+from service.worker_pool import QueueTimeout, WorkerPool
 
 __all__ = ["SpaceListing"]
 
@@ -28,36 +29,48 @@ class SpaceListing:
         options: ClientOptions,
         *,
         tenant_claim: str,
-        worker_threads: int,
+        pool: WorkerPool,
     ) -> None:
         self._transport = transport
         self._options = options
         self._tenant_claim = tenant_claim
-        self._worker_threads = worker_threads
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._pool = pool
 
     async def list_spaces(self, body: dict[str, Any], token_info: dict[str, Any]) -> dict[str, Any]:
         headers = request.headers
         # The token was verified before validation; the tenant is compared after it, so that a
         # malformed x-tenantid is a 422 and not a 403 (docs/contract.md#order-of-checks).
         check_tenant(token_info, self._tenant_claim, headers["x-tenantid"])
-        client = ConfluenceClient(
-            self._transport.adapter_for(headers),
-            self._options,
-            # A transport answering from memory has nothing to wait for: its retry waits pass
-            # at once (still counted against the budget), so the event loop never sleeps.
-            sleep=time.sleep if self._transport.blocking else _no_wait,
-        )
-        call = functools.partial(
-            client.list_spaces,
-            body["instance_url"],
-            body["web_url_instance"],
-            Credentials(username=body["username"], api_token=body["api_token"]),
-        )
+        adapter = self._transport.adapter_for(headers)
+        arrival = request_arrival.get(None)
+        since = time.monotonic() if arrival is None else arrival
+        credentials = Credentials(username=body["username"], api_token=body["api_token"])
+
+        def listing(gone: threading.Event | None) -> list[Space]:
+            client = ConfluenceClient(
+                adapter,
+                self._options,
+                # A transport answering from memory has nothing to wait for: its retry waits
+                # pass at once (still counted against the budget), so the event loop never
+                # sleeps. A thread's waits end early when the client goes.
+                sleep=_no_wait if gone is None else gone.wait,
+            )
+            return client.list_spaces(
+                body["instance_url"],
+                body["web_url_instance"],
+                credentials,
+                since=since,
+                abandoned=(lambda: False) if gone is None else gone.is_set,
+            )
+
         if not self._transport.blocking:
-            spaces = call()
-        else:
-            if self._limiter is None:  # needs a running event loop to exist
-                self._limiter = anyio.CapacityLimiter(self._worker_threads)
-            spaces = await anyio.to_thread.run_sync(call, limiter=self._limiter)
+            return {"spaces": listing(None)}
+        deadline = since + self._options.deadline_seconds
+        try:
+            spaces = await self._pool.run(listing, deadline=deadline, receive=request.receive)
+        except QueueTimeout:
+            raise UpstreamTimeout(
+                f"the overall deadline ({self._options.deadline_seconds:g} s) ran out while "
+                "waiting for a worker thread: spacegate is saturated"
+            ) from None
         return {"spaces": spaces}

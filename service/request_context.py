@@ -1,4 +1,5 @@
-"""Outermost middleware: request id, one access line per request, headers on every answer.
+"""Outermost middleware: request id, arrival time, one access line per request, headers on every
+answer, and the count of requests in progress that /healthz reports.
 
 It is also the last line of the error table: an exception that gets past it (an error
 handler that fails, a middleware outside it) is answered here with the contract's JSON 500,
@@ -12,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
+from contextvars import ContextVar
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.error_table import INTERNAL_ERROR_BODY
 from service.logs import remember_secrets, request_id_var
 
-__all__ = ["RequestContext"]
+__all__ = ["InFlight", "RequestContext", "request_arrival"]
 
 access_log = logging.getLogger("spacegate.access")
 error_log = logging.getLogger("spacegate.errors")
@@ -27,11 +29,31 @@ error_log = logging.getLogger("spacegate.errors")
 # An id from the caller is echoed only if it cannot forge log lines or headers.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 
+# When the current request reached the application (time.monotonic()): its deadline for
+# Confluence counts from here, so time spent waiting for a worker thread is part of it.
+request_arrival: ContextVar[float] = ContextVar("request_arrival")
+
+
+class InFlight:
+    """How many requests this worker process is answering right now."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, extra_headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        in_flight: InFlight | None = None,
+    ) -> None:
         self.app = app
         self.extra_headers = dict(extra_headers or {})
+        self.in_flight = in_flight if in_flight is not None else InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +64,9 @@ class RequestContext:
         offered = headers.get("x-request-id", "")
         request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        started = time.perf_counter()
+        started = time.monotonic()
+        arrival = request_arrival.set(started)
+        self.in_flight.count += 1
         status = 500
         answered = False
 
@@ -76,9 +100,11 @@ class RequestContext:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        "duration_ms": round((time.monotonic() - started) * 1000, 1),
                     },
                 )
+            self.in_flight.count -= 1
+            request_arrival.reset(arrival)
             request_id_var.reset(token)
 
 

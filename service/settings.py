@@ -25,6 +25,10 @@ PREFIX = "SPACEGATE_"
 # back to it.
 DEV_JWT_SECRET = "spacegate-development-secret-not-for-production"  # noqa: S105
 
+# The bounds of the HTTP server's own settings (granian's http1 buffer and header read timeout).
+MIN_HEADER_BYTES = 8192
+MAX_CLIENT_TIMEOUT_SECONDS = 60.0
+
 Mode = Literal["live", "mock"]
 T = TypeVar("T")
 
@@ -68,6 +72,10 @@ class Settings:
     log_level: str = "INFO"
     worker_threads: int = 40
     validate_responses: bool = False
+    # what one client may take of the server (service/server.py applies them)
+    max_header_bytes: int = 16 * 1024
+    max_connections: int = 512
+    client_timeout_seconds: float = 10.0
 
     @property
     def jwt_key_source(self) -> str:
@@ -117,6 +125,13 @@ class Settings:
             ),
             "worker_threads": env.integer("WORKER_THREADS", base.worker_threads, 1),
             "validate_responses": env.flag("VALIDATE_RESPONSES", False),
+            "max_header_bytes": env.integer(
+                "MAX_HEADER_BYTES", base.max_header_bytes, MIN_HEADER_BYTES
+            ),
+            "max_connections": env.integer("MAX_CONNECTIONS", base.max_connections, 1),
+            "client_timeout_seconds": env.number(
+                "CLIENT_TIMEOUT_SECONDS", base.client_timeout_seconds, 0.1
+            ),
         }
         return cls(**values).validated()
 
@@ -180,6 +195,12 @@ class Settings:
                 raise ConfigError(
                     PREFIX + "CORS_ORIGINS", f"{origin!r} is not an origin like https://app.example"
                 )
+        if settings.client_timeout_seconds > MAX_CLIENT_TIMEOUT_SECONDS:
+            raise ConfigError(
+                PREFIX + "CLIENT_TIMEOUT_SECONDS",
+                f"must be at most {MAX_CLIENT_TIMEOUT_SECONDS:g} (the server's longest header "
+                "read timeout)",
+            )
         return settings
 
     def redacted(self) -> dict[str, object]:

@@ -126,7 +126,8 @@ class Breakage:
         async def replay() -> dict[str, Any]:
             nonlocal delivered
             if delivered:
-                return {"type": "http.disconnect"}
+                # Only the server knows when the client goes: the next message is its to give.
+                return await receive()
             delivered = True
             return {"type": "http.request", "body": request.body, "more_body": False}
 

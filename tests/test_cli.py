@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import jwt
 import pytest
@@ -16,15 +14,10 @@ import requests
 from conformance.serving import serving
 from tests.support.bodies import standin_body
 from tests.support.contract import assert_conforms
+from tests.support.processes import ROOT, environment, live_environment
 from tests.support.tokens import TENANT, auth_headers
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "cli-test-secret-which-is-long-enough-0123456789"
-
-
-def environment(**variables: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
-    return env | {"PYTHONPATH": str(ROOT)} | variables
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -40,13 +33,7 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def live_env(confluence) -> dict[str, str]:
-    return environment(
-        SPACEGATE_MODE="live",
-        SPACEGATE_JWT_SECRET=SECRET,
-        SPACEGATE_ALLOWED_HOSTS=f"127.0.0.1:{confluence.port}",
-        SPACEGATE_ALLOW_HTTP="true",
-        SPACEGATE_ALLOW_PRIVATE_ADDRESSES="true",
-    )
+    return live_environment(confluence.port, SECRET)
 
 
 def test_token_mints_a_jwt_for_the_configured_secret(live_env):
@@ -87,8 +74,8 @@ def test_serve_logs_json_says_the_mode_and_keeps_the_secret_out(live_env, tmp_pa
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any("LIVE MODE" in line["message"] for line in lines)
     assert SECRET not in stderr
-    # uvicorn's own lines come through the same JSON formatter
-    assert any(line["logger"].startswith("uvicorn") for line in lines)
+    # the HTTP server's own lines (granian's) come through the same JSON formatter
+    assert any(line["logger"].startswith("_granian") for line in lines)
 
 
 def test_a_lone_surrogate_is_a_422_and_every_log_line_stays_json(live_env, confluence, tmp_path):

@@ -79,6 +79,10 @@ def test_values_are_read_and_typed():
         ("SPACEGATE_LOG_LEVEL", "chatty"),
         ("SPACEGATE_CORS_ORIGINS", "app.example"),
         ("SPACEGATE_CASSETTES", "/nonexistent/cassettes"),
+        ("SPACEGATE_MAX_HEADER_BYTES", "4096"),
+        ("SPACEGATE_MAX_CONNECTIONS", "0"),
+        ("SPACEGATE_CLIENT_TIMEOUT_SECONDS", "0"),
+        ("SPACEGATE_CLIENT_TIMEOUT_SECONDS", "61"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable, value):

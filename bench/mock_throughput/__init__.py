@@ -28,10 +28,12 @@ Run from the repository root. In ONE run, never driving two servers at once:
 
    Prism is ``bench/node_modules/.bin/prism`` (what ``npx prism`` runs from ``bench/``, minus
    npx's own process), pinned in ``bench/package.json``: ``cd bench && npm ci``. Without it the
-   Prism rows are skipped with the reason. The server's CPU time (``/proc/<pid>/stat``) is read
+   Prism rows are skipped with the reason. The server's CPU time (``/proc/<pid>/stat`` of the
+   process and its workers: ``serve`` answers from a granian worker process) is read
    around every run: CPU us per request is the cost measure least disturbed by wrk and other
    processes sharing the two cores; ``others %`` is what everything else on the machine used.
-4. profile: ``py-spy record --format raw`` (pausing the process for each sample) on spacegate
+4. profile: ``py-spy record --format raw`` (pausing the process for each sample; the busiest
+   process of the server's tree, so serve's worker) on spacegate
    INFO and on the minimal app during one more wrk run each, after the timed rounds. Samples
    go to owners (the innermost frame of a known package; stdlib helpers bill their caller;
    logging, PyJWT and jsonschema take everything below them) and to overlapping subtrees

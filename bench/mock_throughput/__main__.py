@@ -45,7 +45,7 @@ def say(text: str) -> None:
 
 def versions() -> dict[str, str]:
     found = {}
-    for name in ("connexion", "starlette", "uvicorn", "uvloop", "httptools", "PyJWT"):
+    for name in ("connexion", "starlette", "granian", "uvicorn", "uvloop", "httptools", "PyJWT"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[name] = importlib.metadata.version(name)
     for name in ("jsonschema", "requests", "urllib3", "vcrpy", "py-spy"):

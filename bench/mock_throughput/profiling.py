@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import BenchError
 from bench.mock_throughput.servers import Server
-from bench.mock_throughput.wrk import Wrk
+from bench.mock_throughput.wrk import Wrk, busiest_process
 
 # Owners, tried on each sample's frames from the innermost outwards: the first frame whose
 # file matches one of them takes the sample. Frames of unlisted modules (re, typing,
@@ -58,7 +58,7 @@ OWNERS = (
     ),
     ("Connexion middleware plumbing (other)", r"^connexion/"),
     ("Starlette (requests, responses, datastructures)", r"^starlette/"),
-    ("uvicorn + httptools (HTTP/1.1 protocol)", r"^(uvicorn|httptools)/"),
+    ("ASGI server's Python side (uvicorn + httptools, granian)", r"^(uvicorn|httptools|granian)/"),
     ("asyncio/anyio plumbing", r"^(asyncio|anyio|uvloop|sniffio)/"),
 )
 # Subtrees: a sample counts in each one any of whose frames (function and file) matches, so
@@ -156,7 +156,7 @@ def profile(
     raw = folder / f"profile-{server.target.key}.txt"
     recorder = subprocess.Popen(
         [
-            *(spy, "record", "--pid", str(server.pid), "--rate", str(rate)),
+            *(spy, "record", "--pid", str(busiest_process(server.pid)), "--rate", str(rate)),
             *("--duration", str(seconds), "--format", "raw", "-o", str(raw)),
         ],
         stdin=subprocess.DEVNULL,

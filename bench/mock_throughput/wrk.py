@@ -6,6 +6,7 @@ first example), written once into a Lua script that also prints wrk's summary as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -18,17 +19,36 @@ from pathlib import Path
 from bench.common import BenchError
 from bench.mock_throughput.servers import OPERATION, Server
 from tests.support.bodies import EXAMPLE_BODY
+from tests.support.processes import process_tree  # serve answers from worker processes
 from tests.support.tokens import auth_headers
 
 WRK_TIMEOUT_S = 5
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
+def own_cpu_seconds(pid: int) -> float:
     """User + system CPU of `pid` (all its threads) so far."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its worker processes so far."""
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += own_cpu_seconds(member)
+    return total
+
+
+def busiest_process(pid: int) -> int:
+    """The process of `pid`'s tree that has used the most CPU: the one running the app."""
+    cpu: dict[int, float] = {}
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            cpu[member] = own_cpu_seconds(member)
+    return max(cpu, key=cpu.__getitem__, default=pid)
 
 
 def machine_busy_seconds() -> float:

@@ -29,6 +29,7 @@ from service.confluence.errors import (
     BadGateway,
     ConfluenceError,
     CredentialsRejected,
+    ListingAbandoned,
     RateLimited,
     RootNotFound,
     UpstreamTimeout,
@@ -115,6 +116,7 @@ class _Listing:
     adapter: BaseAdapter  # pinned to `origin`
     web_url: str
     deadline: float
+    abandoned: Callable[[], bool]
     waited: float = 0.0
 
 
@@ -154,7 +156,7 @@ class ConfluenceClient:
         options: ClientOptions,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self._adapter = adapter
         self._options = options
@@ -162,19 +164,30 @@ class ConfluenceClient:
         self._sleep = sleep
 
     def list_spaces(
-        self, instance_url: str, web_url_instance: str, credentials: Credentials
+        self,
+        instance_url: str,
+        web_url_instance: str,
+        credentials: Credentials,
+        *,
+        since: float | None = None,
+        abandoned: Callable[[], bool] = lambda: False,
     ) -> list[Space]:
         """Every space, every page followed, in Confluence's order.
 
-        Raises only `ConfluenceError` subclasses (see errors.py), or ValueError when
-        `instance_url` cannot be read (`UrlPolicy.refusal` refuses those first).
+        The deadline counts from `since` (the clock's time the request arrived; now if None).
+        `abandoned` is asked before every request to Confluence, so a caller that gave up
+        frees the thread within one exchange.
+
+        Raises only `ConfluenceError` subclasses (see errors.py), ListingAbandoned, or
+        ValueError when `instance_url` cannot be read (`UrlPolicy.refusal` refuses those first).
         """
         # Read before anything reshapes it: urlsplit, under _api_root, would repair some URLs.
         origin = Origin.of(instance_url.strip())
         if isinstance(origin, Refusal):
             raise ValueError(f"instance_url cannot be called: {origin.sentence}")
         root = _api_root(instance_url)
-        listing = self._start(root, origin, web_url_instance, credentials)
+        started = self._clock() if since is None else since
+        listing = self._start(root, origin, web_url_instance, credentials, started, abandoned)
         v2_missing = False
         if root.endswith(_CLOUD_SUFFIX):
             site = root.removesuffix(_API_SUFFIX)
@@ -202,7 +215,15 @@ class ConfluenceClient:
                 f"Confluence at {origin} says {gone} gone (HTTP {missing.status})"
             ) from None
 
-    def _start(self, root: str, origin: Origin, web_url: str, credentials: Credentials) -> _Listing:
+    def _start(
+        self,
+        root: str,
+        origin: Origin,
+        web_url: str,
+        credentials: Credentials,
+        started: float,
+        abandoned: Callable[[], bool],
+    ) -> _Listing:
         # No requests.Session: the client follows redirects itself, sends no cookies and needs
         # no hooks, so it prepares each request and hands it to the adapter, the one seam.
         return _Listing(
@@ -215,7 +236,8 @@ class ConfluenceClient:
             origin=origin,
             adapter=self._adapter.pinned(origin),
             web_url=web_url.strip().rstrip("/"),
-            deadline=self._clock() + self._options.deadline_seconds,
+            deadline=started + self._options.deadline_seconds,
+            abandoned=abandoned,
         )
 
     def _walk(
@@ -287,6 +309,8 @@ class ConfluenceClient:
 
     def _exchange(self, listing: _Listing, url: str) -> _Answer:
         """The one place that sends; foreign exceptions end here."""
+        if listing.abandoned():
+            raise ListingAbandoned
         options = self._options
         started = self._clock()
         remaining = listing.deadline - started

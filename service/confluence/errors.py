@@ -10,6 +10,8 @@
 
 requests/urllib3 exceptions never leave the client: it maps them to these at its one call
 site. No message carries credentials or Confluence's bodies verbatim.
+
+`ListingAbandoned` is not Confluence's failure: the caller said it no longer wants the listing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = [
     "BadGateway",
     "ConfluenceError",
     "CredentialsRejected",
+    "ListingAbandoned",
     "RateLimited",
     "RootNotFound",
     "UpstreamTimeout",
@@ -55,3 +58,7 @@ class BadGateway(ConfluenceError):
 
 class UpstreamTimeout(ConfluenceError):
     pass
+
+
+class ListingAbandoned(Exception):
+    """The caller's `abandoned()` turned true: the listing stopped before its next request."""
