@@ -55,9 +55,7 @@ def test_swagger_ui_loads_the_served_document(mock):
     assert url == "/openapi.json"
 
 
-def test_a_client_generated_from_the_service_is_the_one_generated_from_the_file(
-    mock, tmp_path
-):
+def test_a_client_generated_from_the_service_is_the_one_generated_from_the_file(mock, tmp_path):
     (tmp_path / "url").mkdir()
     (tmp_path / "file").mkdir()
     from_url = model_names(generate_python_client(mock.url + "/openapi.json", tmp_path / "url"))

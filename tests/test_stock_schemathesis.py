@@ -106,8 +106,8 @@ def test_every_combination_of_the_spec_examples_gets_the_answer_it_documents(moc
         response = requests.post(
             mock.api, json=body, headers={**headers, "prefer": prefer}, timeout=10
         )
-        expected = int(prefer.removeprefix("code=")) if prefer.startswith("code=") else (
-            status_of[prefer]
+        expected = (
+            int(prefer.removeprefix("code=")) if prefer.startswith("code=") else status_of[prefer]
         )
         answered.append((prefer, body["instance_url"], response.status_code, expected))
     assert all(status == expected for _, _, status, expected in answered), answered
