@@ -79,6 +79,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--request-timeout", type=float, default=30.0, help="seconds per request (default 30)"
     )
+    deployment = parser.add_argument_group(
+        "the deployment",
+        "Rules the contract leaves to the deployment: say which way the target went (a "
+        "--body-file whose instance_url is http://, or a private address, says so too).",
+    )
+    deployment.add_argument(
+        "--allows-http",
+        action="store_true",
+        help="the target accepts http:// instance URLs (spacegate: SPACEGATE_ALLOW_HTTP)",
+    )
+    deployment.add_argument(
+        "--allows-private-addresses",
+        action="store_true",
+        help="the target accepts loopback and private addresses "
+        "(spacegate: SPACEGATE_ALLOW_PRIVATE_ADDRESSES); metadata addresses are still probed",
+    )
+    deployment.add_argument(
+        "--origin",
+        help="a browser origin the target allows (spacegate: SPACEGATE_CORS_ORIGINS), for the "
+        "CORS probes; default https://conformance.example, which a mock allows",
+    )
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print the verdict only")
     verbosity.add_argument(
@@ -102,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         scenario=arguments.scenario,
         phases=arguments.phases,
         request_timeout=arguments.request_timeout,
+        allows_http=arguments.allows_http,
+        allows_private_addresses=arguments.allows_private_addresses,
+        origin=arguments.origin,
     )
     try:
         report = run_conformance(options)

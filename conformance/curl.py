@@ -89,12 +89,16 @@ def _bytes_word(body: bytes) -> str:
     return f"$'{escaped}'"
 
 
-def _headers(request: SentRequest) -> Iterable[tuple[str, str]]:
-    for name, value in request.headers.items():
+def _header_arguments(request: SentRequest) -> Iterable[str]:
+    """What follows each `-H`: `Name: value`, `Name;` for an empty value, `Name:` for none."""
+    for name, value in request.lines or tuple(request.headers.items()):
         lowered = name.lower()
         if lowered in _NOISE_HEADERS or (lowered == "accept" and value == "*/*"):
             continue
-        yield name, value
+        # curl drops a header given as `Name:`; `Name;` is how it sends one with no value.
+        yield f"{name}: {value}" if value else f"{name};"
+    if request.lines_complete and "accept" not in request.headers:
+        yield "Accept:"  # the request had none; curl would add `Accept: */*` by itself
 
 
 def render_curl(request: SentRequest, redactor: Redactor | None = None) -> str:
@@ -104,8 +108,8 @@ def render_curl(request: SentRequest, redactor: Redactor | None = None) -> str:
     words = ["curl", "-sS", "-i"]
     words += ["--head"] if method == "HEAD" else ["-X", method]
     words.append(_shell_word(request.url, redactor))
-    for name, value in _headers(request):
-        words += ["-H", _shell_word(f"{name}: {value}", redactor)]
+    for argument in _header_arguments(request):
+        words += ["-H", _shell_word(argument, redactor)]
     note = ""
     if request.body is not None:
         if "content-type" not in request.headers:

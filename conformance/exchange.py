@@ -25,6 +25,7 @@ __all__ = [
     "ResponseJudge",
     "RunFacts",
     "SentRequest",
+    "header_lines",
     "header_map",
 ]
 
@@ -38,18 +39,27 @@ class _NotJson:
 NOT_JSON: Any = _NotJson()
 
 
+def header_lines(
+    headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+) -> tuple[tuple[str, str], ...]:
+    """Header lines as sent, one per value: a list value or a repeated name gives several."""
+    items = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    lines: list[tuple[str, str]] = []
+    for name, value in items:
+        values = value if isinstance(value, list | tuple) else [value]
+        for one in values:
+            text = one.decode("latin-1") if isinstance(one, bytes) else str(one)
+            lines.append((str(name), text))
+    return tuple(lines)
+
+
 def header_map(
     headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
 ) -> CaseInsensitiveDict:
     """Headers under case-insensitive names; repeated values joined as HTTP allows (RFC 9110)."""
     result: CaseInsensitiveDict = CaseInsensitiveDict()
-    items = headers.items() if isinstance(headers, Mapping) else (headers or ())
-    for name, value in items:
-        if isinstance(value, list | tuple):
-            value = ", ".join(str(v) for v in value)
-        elif isinstance(value, bytes):
-            value = value.decode("latin-1")
-        result[str(name)] = str(value)
+    for name, value in header_lines(headers):
+        result[name] = f"{result[name]}, {value}" if name in result else value
     return result
 
 
@@ -98,6 +108,11 @@ class SentRequest:
     url: str
     headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
     body: bytes | None = None
+    # The header lines as sent, repeats included (empty: one line per entry of `headers`).
+    lines: tuple[tuple[str, str], ...] = ()
+    # Whether those are all the lines sent: a prepared request's are; schemathesis' report
+    # leaves out what the HTTP client adds by itself (Accept, User-Agent).
+    lines_complete: bool = False
 
     @property
     def path(self) -> str:
@@ -151,6 +166,28 @@ class Exchange:
         # HEAD answers carry headers only (RFC 9110 §9.3.2).
         return self.request.method.upper() != "HEAD"
 
+    @property
+    def is_preflight(self) -> bool:
+        """A CORS preflight: OPTIONS with `Origin` and `Access-Control-Request-Method`."""
+        headers = self.request.headers
+        return (
+            self.request.method.upper() == "OPTIONS"
+            and "origin" in headers
+            and "access-control-request-method" in headers
+        )
+
+    @property
+    def preflight_granted(self) -> bool:
+        """A preflight the browser may act on: a 2xx allowing its origin (or `*`).
+
+        Anything else is a refusal, whatever its status, and the contract words refusals.
+        """
+        allowed = self.response.headers.get("access-control-allow-origin", "").strip()
+        origin = self.request.headers.get("origin")
+        return (
+            self.is_preflight and 200 <= self.response.status < 300 and allowed in (origin, "*")
+        )
+
     @classmethod
     def from_requests(
         cls,
@@ -175,8 +212,10 @@ class Exchange:
             request=SentRequest(
                 method=str(prepared.method),
                 url=str(prepared.url),
-                headers=header_map(prepared.headers),
+                headers=header_map(prepared.headers.items()),
                 body=body,
+                lines=header_lines(prepared.headers.items()),
+                lines_complete=True,
             ),
             response=Received(
                 status=response.status_code,
@@ -200,6 +239,7 @@ class Exchange:
                 url=str(request.get("uri", "")),
                 headers=header_map(request.get("headers")),
                 body=_decode(request.get("body")),
+                lines=header_lines(request.get("headers")),
             ),
             response=Received(
                 status=int(response.get("status_code", 0)),

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from conformance.exchange import Exchange
 from conformance.report import Finding, Kind, RuleResult
 from conformance.rules import rule_named
+from conformance.severity import Severity
 from conformance.spec import first_paragraph
 
 __all__ = [
@@ -166,6 +167,16 @@ _BUILTIN_DESCRIPTIONS = {
 }
 
 
+# How much breaking each built-in check hurts a client (conformance.severity); others: MAJOR.
+_BUILTIN_SEVERITIES = {
+    "not_a_server_error": Severity.CRITICAL,
+    "ignored_auth": Severity.CRITICAL,
+    "unsupported_method": Severity.MINOR,
+    "allow_header_conformance": Severity.MINOR,
+    "max_response_time": Severity.MINOR,
+}
+
+
 # Ours, though not a rule of `conformance.rules`: the hooks' replacement of a built-in check.
 _CONTRACT_CHECKS = {
     "contract_positive_data_acceptance": (
@@ -179,14 +190,18 @@ _CONTRACT_CHECKS = {
 def _result(name: str) -> RuleResult:
     """An empty result for the check `name`: a contract rule, our replacement, or a built-in."""
     try:
-        description, kind = rule_named(name).description, Kind.CONTRACT
+        rule = rule_named(name)
     except KeyError:
         if name in _CONTRACT_CHECKS:
             description, kind = _CONTRACT_CHECKS[name], Kind.CONTRACT
+            severity = Severity.CRITICAL  # valid requests refused
         else:
             description = _BUILTIN_DESCRIPTIONS.get(name, f"schemathesis built-in check `{name}`")
             kind = Kind.SCHEMATHESIS
-    return RuleResult(name, kind, description, judges="generated answers")
+            severity = _BUILTIN_SEVERITIES.get(name, Severity.MAJOR)
+    else:
+        description, kind, severity = rule.description, Kind.CONTRACT, rule.severity
+    return RuleResult(name, kind, description, judges="generated answers", severity=severity)
 
 
 def _failure_message(failure: Mapping[str, Any]) -> str:
@@ -196,8 +211,11 @@ def _failure_message(failure: Mapping[str, Any]) -> str:
     return f"{title}: {message}" if message else str(title)
 
 
-def read_events(path: Path, outcome: FuzzOutcome) -> None:
-    """Fold the NDJSON events of `st run` into per-check results."""
+Observer = Callable[[Exchange], None]
+
+
+def read_events(path: Path, outcome: FuzzOutcome, observe: Observer | None = None) -> None:
+    """Fold the NDJSON events of `st run` into per-check results; `observe` sees every exchange."""
     for name, payload in _events(path):
         if name == "ScenarioFinished":
             phase = payload.get("phase") or ""
@@ -205,6 +223,11 @@ def read_events(path: Path, outcome: FuzzOutcome) -> None:
             recorder = payload.get("recorder") or {}
             interactions = recorder.get("interactions") or {}
             outcome.generated += len(interactions)
+            if observe is not None:
+                for interaction in interactions.values():
+                    seen = Exchange.from_interaction(interaction, origin=f"schemathesis {phase}")
+                    if seen is not None:
+                        observe(seen)
             for case_id, checks in (recorder.get("checks") or {}).items():
                 for check in checks:
                     check_name = str(check.get("name"))
@@ -235,8 +258,13 @@ def read_events(path: Path, outcome: FuzzOutcome) -> None:
             outcome.errors.append(f"schemathesis {name} {label}: {text}".strip())
 
 
-def run_schemathesis(run: SchemathesisRun, *, timeout: float | None = None) -> FuzzOutcome:
-    """Run `st run` against the target and collect each check's results."""
+def run_schemathesis(
+    run: SchemathesisRun, *, timeout: float | None = None, observe: Observer | None = None
+) -> FuzzOutcome:
+    """Run `st run` against the target and collect each check's results.
+
+    `observe` sees every exchange of the run (conformance.valid_requests counts them).
+    """
     with tempfile.TemporaryDirectory(prefix="spacegate-conformance-") as directory:
         workdir = Path(directory)
         config = workdir / "schemathesis.toml"
@@ -255,12 +283,12 @@ def run_schemathesis(run: SchemathesisRun, *, timeout: float | None = None) -> F
         except subprocess.TimeoutExpired as exc:
             outcome = FuzzOutcome(exit_code=-1, output=str(exc.stdout or ""))
             outcome.errors.append(f"schemathesis did not finish within {timeout} s")
-            read_events(ndjson, outcome)
+            read_events(ndjson, outcome, observe)
             return outcome
         outcome = FuzzOutcome(
             exit_code=completed.returncode, output=completed.stdout + completed.stderr
         )
-        read_events(ndjson, outcome)
+        read_events(ndjson, outcome, observe)
     # 0: all passed, 1: failures (read from the events). Anything else: it could not run.
     if completed.returncode not in (0, 1) or (not outcome.results and not outcome.errors):
         tail = "\n".join(outcome.output.strip().splitlines()[-25:])

@@ -6,16 +6,21 @@ which judges it by all of `conformance.rules`::
 
     exchange = client.post(client.body(username=""), tenant="not-a-uuid")
     exchange = client.send("OPTIONS", headers={"Origin": "https://x.example"})
+    exchange = client.send(headers=[("x-tenantid", t), ("x-tenantid", t)], body=...)  # repeats
+
+A header given as None is left out, even one the HTTP client would add by itself (`Accept`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import requests
+from urllib3 import HTTPHeaderDict
 
+from conformance.deployment import Deployment
 from conformance.exchange import Exchange, RunFacts
 from conformance.spec import Spec
 from conformance.tokens import Tokens
@@ -29,6 +34,9 @@ __all__ = ["DEFAULT", "MISSING", "ProbeClient"]
 MISSING: Any = object()
 DEFAULT: Any = object()
 
+# Headers as a mapping (None leaves one out), or as lines whose names may repeat.
+Headers = Mapping[str, str | None] | Sequence[tuple[str, str]]
+
 
 class ProbeClient:
     """Sends probe requests to the target and hands every exchange to `on_exchange`."""
@@ -40,33 +48,28 @@ class ProbeClient:
         tokens: Tokens,
         spec: Spec,
         body: dict[str, Any],
-        body_pinned: bool,
+        facts: RunFacts,
+        pinned: dict[str, Any] | None = None,
         session: requests.Session,
         timeout: float,
         on_exchange: Callable[[Exchange], None],
         scenario: str | None = None,
+        deployment: Deployment | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.tenant = tokens.tenant
         self.spec = spec
         self.valid_body = body
+        # The fields the run pins (--body-file) over any example body.
+        self.pinned = dict(pinned or {})
+        # What the rules know of the run: its tenant and token, what a valid request yields.
+        self.facts = facts
         self.session = session
         self.timeout = timeout
         self.on_exchange = on_exchange
         self.scenario = scenario
-        # What a valid request yields: 200, or the status of the scenario the run names.
-        success_status = next(
-            (s.status for s in spec.scenarios() if scenario is not None and s.name == scenario),
-            200,
-        )
-        self.facts = RunFacts(
-            tenant=tokens.tenant,
-            token=tokens.valid,
-            judge=spec,
-            success_status=success_status,
-            body_pinned=body_pinned,
-        )
+        self.deployment = deployment or Deployment()
         # The probe being run: the origin of its exchanges, and its last one for the report.
         self.current = ""
         self.last: Exchange | None = None
@@ -81,13 +84,14 @@ class ProbeClient:
         token: str | None = DEFAULT,
         tenant: str | None = DEFAULT,
         content_type: str | None = "application/json",
-        **extra: str,
-    ) -> dict[str, str]:
+        **extra: str | None,
+    ) -> dict[str, str | None]:
         """The headers of a valid request, with any of them replaced or (None) left out.
 
-        `extra` adds headers, underscores standing for hyphens: `accept="text/html"`.
+        `extra` adds headers, underscores standing for hyphens: `accept="text/html"`; None
+        leaves out one the HTTP client would send by itself (`accept=None`).
         """
-        headers: dict[str, str] = {}
+        headers: dict[str, str | None] = {}
         token = self.tokens.valid if token is DEFAULT else token
         tenant = self.tenant if tenant is DEFAULT else tenant
         if token is not None:
@@ -117,7 +121,7 @@ class ProbeClient:
         self,
         method: str = "POST",
         *,
-        headers: dict[str, str] | None = None,
+        headers: Headers | None = None,
         content: bytes | Iterable[bytes] | None = None,
         body: Any = MISSING,
         path: str = OPERATION_PATH,
@@ -130,14 +134,19 @@ class ProbeClient:
             chunks = list(content)
             sent_body = b"".join(chunks)
             content = iter(chunks)
-        response = self.session.request(
-            method,
-            self.base_url + path,
-            headers=headers if headers is not None else self.headers(),
-            data=content,
-            timeout=self.timeout,
-            allow_redirects=False,
-        )
+        headers = self.headers() if headers is None else headers
+        url = self.base_url + path
+        if isinstance(headers, Mapping):
+            response = self.session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=content,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        else:
+            response = self._send_lines(method, url, headers, sent_body)
         self.sent += 1
         exchange = Exchange.from_requests(
             response, sent_body=sent_body, origin=f"probe {self.current}", facts=self.facts
@@ -145,6 +154,26 @@ class ProbeClient:
         self.last = exchange
         self.on_exchange(exchange)
         return exchange
+
+    def _send_lines(
+        self, method: str, url: str, lines: Sequence[tuple[str, str]], content: bytes | None
+    ) -> requests.Response:
+        # requests keeps headers in a dict, one value per name; urllib3 writes one line per
+        # value of an HTTPHeaderDict, and the prepared request keeps it for the report.
+        prepared = requests.Request(method, url, data=content).prepare()
+        headers = HTTPHeaderDict()
+        given = {name.lower() for name, _ in lines}
+        # The session's own headers (Accept, User-Agent…), as every other probe sends them:
+        # the request differs from those only by its repeated lines.
+        for name, value in self.session.headers.items():
+            if name.lower() not in given and value is not None:
+                headers.add(name, value)
+        for name, value in lines:
+            headers.add(name, value)
+        if content is not None:
+            headers["Content-Length"] = str(len(content))
+        prepared.headers = headers  # type: ignore[assignment]
+        return self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
 
     def post(self, body: Any = DEFAULT, **header_changes: Any) -> Exchange:
         """POST a JSON body (the valid one by default) with the valid headers, some changed."""

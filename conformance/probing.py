@@ -32,6 +32,7 @@ from conformance.failures import NotApplicable
 from conformance.probe_client import ProbeClient
 from conformance.report import Finding, Kind, RuleResult
 from conformance.rules import RULES
+from conformance.severity import Severity
 from conformance.tokens import CredentialsMissing
 
 __all__ = ["REGISTRY", "Probe", "ProbeFunction", "RulesJudge", "probe", "run_probes"]
@@ -46,6 +47,8 @@ class Probe:
     function: ProbeFunction
     description: str
     variants: Variants | Callable[[ProbeClient], Variants] | None = None
+    # None: its family's (conformance.probes.FAMILIES).
+    severity: Severity | None = None
 
     def instances(self, client: ProbeClient) -> Iterator[tuple[str, Callable[[], None]]]:
         """(name, call) pairs, one per variant; variants computed from the target may raise."""
@@ -69,15 +72,19 @@ def probe(
     variants: Variants | Callable[[ProbeClient], Variants] | None = None,
     name: str | None = None,
     variant: str | None = None,
+    severity: Severity | None = None,
 ) -> Callable[[ProbeFunction], ProbeFunction]:
-    """Register a probe, in report order; its docstring's first line is what it checks."""
+    """Register a probe, in report order; its docstring's first line is what it checks.
+
+    `severity` overrides its family's (conformance.probes.FAMILIES).
+    """
 
     def register(function: ProbeFunction) -> ProbeFunction:
         description = (function.__doc__ or function.__name__).strip().splitlines()[0]
         reported = name or function.__name__
         if variant is not None:
             reported = f"{reported}[{variant}]"
-        REGISTRY.append(Probe(reported, function, description, variants))
+        REGISTRY.append(Probe(reported, function, description, variants, severity))
         return function
 
     return register
@@ -130,10 +137,13 @@ def run_probes(probes: Iterable[Probe], client: ProbeClient, errors: list[str]) 
     results: list[RuleResult] = []
     for definition in probes:
         client.current = definition.name
+        severity = definition.severity or Severity.MAJOR
         try:
             instances = list(definition.instances(client))
         except NotApplicable as exc:
-            skipped = RuleResult(definition.name, Kind.PROBE, definition.description)
+            skipped = RuleResult(
+                definition.name, Kind.PROBE, definition.description, severity=severity
+            )
             skipped.note = str(exc)
             results.append(skipped)
             continue
@@ -141,7 +151,7 @@ def run_probes(probes: Iterable[Probe], client: ProbeClient, errors: list[str]) 
             errors.append(f"probe {definition.name}: no answer: {exc}")
             continue
         for name, call in instances:
-            result = RuleResult(name, Kind.PROBE, definition.description)
+            result = RuleResult(name, Kind.PROBE, definition.description, severity=severity)
             started = time.perf_counter()
             _run_one(client, name, call, result, errors)
             result.seconds = time.perf_counter() - started

@@ -3,10 +3,13 @@
 Every rule, built-in check and probe is one `RuleResult`: passed, failed, or not applicable
 (never met its kind of answer, or needs something the run was not given). A failure keeps the
 request as a curl line, what was expected, and what came back; secrets never reach the text.
+Failures are listed most severe first (`conformance.severity`), and the summary ends with how
+to set each `$VARIABLE` their curl lines use.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -14,11 +17,13 @@ from enum import StrEnum
 
 from conformance.curl import Redactor, render_curl
 from conformance.exchange import NOT_JSON, Exchange
+from conformance.severity import Severity
 
-__all__ = ["Finding", "Kind", "NonConformance", "Outcome", "Report", "RuleResult"]
+__all__ = ["Finding", "Kind", "NonConformance", "Outcome", "Report", "RuleResult", "Severity"]
 
 # Failures kept per rule: enough to see a pattern, few enough to read.
 MAX_FINDINGS_PER_RULE = 3
+_VARIABLE = re.compile(r"\$\{?([A-Z][A-Z0-9_]*)")
 
 
 class Kind(StrEnum):
@@ -74,6 +79,7 @@ class RuleResult:
     seconds: float = 0.0
     # What it counts, for the report: "429 answers".
     judges: str = "answers"
+    severity: Severity = Severity.MAJOR
 
     @property
     def outcome(self) -> Outcome:
@@ -86,7 +92,7 @@ class RuleResult:
         """One line: why it did not apply, how many answers broke it, or how many it judged."""
         if self.outcome is Outcome.NOT_APPLICABLE:
             return self.note or f"no {self.judges} were seen"
-        if self.kind is Kind.PROBE:
+        if self.kind is Kind.PROBE or self.note:
             return self.note
         if self.outcome is Outcome.FAILED:
             return f"{self.failed} of {self.applied} {self.judges} broke it"
@@ -134,14 +140,22 @@ class Report:
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     # What `st run` printed, for -v (redacted when shown).
     schemathesis_output: str = field(default="", repr=False)
+    # How to set each $VARIABLE a curl line may use: variable -> a shell line or a sentence.
+    replay: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return not self.errors and not self.failed_rules
 
     @property
+    def failures(self) -> list[RuleResult]:
+        """The failed results, most severe first (in report order within a severity)."""
+        failed = [result for result in self.results if result.outcome is Outcome.FAILED]
+        return sorted(failed, key=lambda result: result.severity.rank)
+
+    @property
     def failed_rules(self) -> list[str]:
-        return [result.name for result in self.results if result.outcome is Outcome.FAILED]
+        return [result.name for result in self.failures]
 
     def result(self, name: str) -> RuleResult:
         for result in self.results:
@@ -196,20 +210,26 @@ class Report:
             if not verbose and kind is Kind.PROBE and passed:
                 lines.append(f"  pass  {passed} other probes (-v lists them)")
             lines.append("")
-        failed = [result for result in self.results if result.outcome is Outcome.FAILED]
+        failed = self.failures
         if failed:
-            lines.append("Failures:")
+            lines.append("Failures, most severe first:")
+            shown: list[str] = []
             for number, result in enumerate(failed, 1):
                 lines.append("")
-                lines.append(f"{number}. {result.name} ({result.kind.value}): {result.description}")
+                lines.append(
+                    f"{number}. [{result.severity.value}] {result.name} ({result.kind.value}): "
+                    f"{result.description}"
+                )
                 for finding in result.findings:
                     rendered = finding.render(redact).splitlines()
+                    shown += rendered
                     lines.append("   - " + rendered[0])
                     lines.extend("     " + line for line in rendered[1:])
                 hidden = result.failed - len(result.findings)
                 if hidden > 0:
                     lines.append(f"   … and {hidden} more answer(s) broke it")
             lines.append("")
+            lines += self._replay_lines("\n".join(shown))
         if self.errors:
             lines.append("Run errors:")
             lines.extend(f"  - {redact(error)}" for error in self.errors)
@@ -218,6 +238,15 @@ class Report:
         if not self.passed and self.seed is not None:
             lines.append(f"(re-run with --seed {self.seed} to generate the same requests)")
         return "\n".join(lines)
+
+    def _replay_lines(self, text: str) -> list[str]:
+        """How to set the variables `text` uses, in order of first use; none: no lines."""
+        used = dict.fromkeys(name for name in _VARIABLE.findall(text) if name in self.replay)
+        if not used:
+            return []
+        lines = ["To replay these requests, set the variables their curl lines use:"]
+        lines += [f"  {self.replay[name]}" for name in used]
+        return [*lines, ""]
 
     def junit_xml(self) -> str:
         """JUnit XML: one testcase per rule, check or probe; errors of the run as one more."""
@@ -251,7 +280,7 @@ class Report:
                     message=redact(
                         result.findings[0].message if result.findings else result.description
                     ),
-                    type=result.kind.value,
+                    type=f"{result.severity.value} {result.kind.value}",
                 )
                 failure.text = "\n\n".join(finding.render(redact) for finding in result.findings)
             elif result.outcome is Outcome.NOT_APPLICABLE:

@@ -20,12 +20,14 @@ from typing import Any
 
 from conformance.exchange import NOT_JSON, Exchange
 from conformance.failures import Violation
+from conformance.severity import Severity
 from conformance.vocabulary import (
     ERROR_CODES,
     OPERATION_PATH,
     SECRET_ECHO_MIN_LENGTH,
     SPACE_REQUIRED_FIELDS,
-    SPACE_STATUSES,
+    SPACE_WORD,
+    SPACE_WORD_FIELDS,
     VALIDATION_LOCATIONS,
     VALIDATION_MESSAGES,
     same_uuid,
@@ -50,6 +52,7 @@ class Rule:
     judges: str = "answers"
     # Judged on probe answers only: for generated requests a built-in schemathesis check does it.
     probes_only: bool = False
+    severity: Severity = Severity.MAJOR
 
     def __call__(self, exchange: Exchange) -> None:
         self.function(exchange)
@@ -59,16 +62,23 @@ RULES: list[Rule] = []
 
 
 def rule(
-    *, applies: Callable[[Exchange], bool], judges: str, probes_only: bool = False
+    *,
+    applies: Callable[[Exchange], bool],
+    judges: str,
+    severity: Severity,
+    probes_only: bool = False,
 ) -> Callable[[RuleFunction], RuleFunction]:
     """Register a rule function; its docstring's first line is the rule as the report states it.
 
-    `applies` picks the answers it judges, which `judges` names for the report.
+    `applies` picks the answers it judges, which `judges` names for the report; `severity`
+    says how much breaking it hurts a client (`conformance.severity`).
     """
 
     def register(function: RuleFunction) -> RuleFunction:
         description = (function.__doc__ or function.__name__).strip().splitlines()[0]
-        RULES.append(Rule(function.__name__, function, applies, description, judges, probes_only))
+        RULES.append(
+            Rule(function.__name__, function, applies, description, judges, probes_only, severity)
+        )
         return function
 
     return register
@@ -110,23 +120,13 @@ def _on_operation_path(exchange: Exchange) -> bool:
     return exchange.request.path.rstrip("/").endswith(OPERATION_PATH)
 
 
-def _is_preflight(exchange: Exchange) -> bool:
-    headers = exchange.request.headers
-    return (
-        exchange.request.method.upper() == "OPTIONS"
-        and "origin" in headers
-        and "access-control-request-method" in headers
-    )
-
-
 def _answers_with_json(exchange: Exchange) -> bool:
     # A CORS preflight the CORS layer grants is its own affair; its refusals are JSON too
     # (docs/contract.md#cors).
-    granted_preflight = _is_preflight(exchange) and exchange.response.status < 400
-    return exchange.answer_has_body and not granted_preflight
+    return exchange.answer_has_body and not exchange.preflight_granted
 
 
-@rule(applies=_answers_with_json, judges="answers with a body")
+@rule(applies=_answers_with_json, judges="answers with a body", severity=Severity.MAJOR)
 def answers_are_json(exchange: Exchange) -> None:
     """Every answer is `application/json` (any `accept`, any status) and its body parses."""
     received = exchange.response
@@ -145,7 +145,7 @@ def answers_are_json(exchange: Exchange) -> None:
         )
 
 
-@rule(applies=_is_error, judges="error answers")
+@rule(applies=_is_error, judges="error answers", severity=Severity.MAJOR)
 def error_body_has_detail_and_code(exchange: Exchange) -> None:
     """Every error body has `detail`; errors other than 422 carry the status table's `code`."""
     status = exchange.response.status
@@ -193,6 +193,7 @@ def error_body_has_detail_and_code(exchange: Exchange) -> None:
 @rule(
     applies=lambda exchange: exchange.response.status == 422 and exchange.answer_has_body,
     judges="422 answers",
+    severity=Severity.MAJOR,
 )
 def validation_items_follow_vocabulary(exchange: Exchange) -> None:
     """A 422's `detail` lists one `{loc, msg, type}` item per problem in the contract's words."""
@@ -268,7 +269,11 @@ def validation_items_follow_vocabulary(exchange: Exchange) -> None:
         seen.add(key)
 
 
-@rule(applies=lambda exchange: exchange.response.status == 401, judges="401 answers")
+@rule(
+    applies=lambda exchange: exchange.response.status == 401,
+    judges="401 answers",
+    severity=Severity.MINOR,
+)
 def unauthorized_has_bearer_challenge(exchange: Exchange) -> None:
     """A 401 carries `WWW-Authenticate: Bearer …` (RFC 6750)."""
     challenge = exchange.response.headers.get("www-authenticate")
@@ -280,7 +285,11 @@ def unauthorized_has_bearer_challenge(exchange: Exchange) -> None:
         )
 
 
-@rule(applies=lambda exchange: exchange.response.status == 405, judges="405 answers")
+@rule(
+    applies=lambda exchange: exchange.response.status == 405,
+    judges="405 answers",
+    severity=Severity.MINOR,
+)
 def method_not_allowed_has_allow(exchange: Exchange) -> None:
     """A 405 carries `Allow` naming POST, the one method the path serves."""
     allow = exchange.response.headers.get("allow")
@@ -303,7 +312,11 @@ def method_not_allowed_has_allow(exchange: Exchange) -> None:
 _DELTA_SECONDS = re.compile(r"^[0-9]+$")
 
 
-@rule(applies=lambda exchange: exchange.response.status == 429, judges="429 answers")
+@rule(
+    applies=lambda exchange: exchange.response.status == 429,
+    judges="429 answers",
+    severity=Severity.MAJOR,
+)
 def rate_limited_has_retry_after(exchange: Exchange) -> None:
     """A 429 carries `Retry-After` in whole seconds, clamped to 1…3600."""
     value = exchange.response.headers.get("retry-after")
@@ -315,20 +328,23 @@ def rate_limited_has_retry_after(exchange: Exchange) -> None:
         )
 
 
-@rule(
-    applies=lambda exchange: (
-        exchange.response.status == 200 and exchange.request.method.upper() == "POST"
-    ),
-    judges="200 answers",
-)
-def spaces_have_required_fields(exchange: Exchange) -> None:
-    """A 200 is `{"spaces": [...]}`; every space has string key, name, type and status."""
+def _is_listing(exchange: Exchange) -> bool:
+    return exchange.response.status == 200 and exchange.request.method.upper() == "POST"
+
+
+def _spaces(exchange: Exchange) -> list[Any]:
     spaces = _json_object(exchange).get("spaces")
     if not isinstance(spaces, list):
         raise RuleViolation(
             "Missing `spaces`", expected="`spaces` to be a list", received=_snippet(spaces)
         )
-    for index, space in enumerate(spaces):
+    return spaces
+
+
+@rule(applies=_is_listing, judges="200 answers", severity=Severity.CRITICAL)
+def spaces_have_required_fields(exchange: Exchange) -> None:
+    """A 200 is `{"spaces": [...]}`; every space has string key, name, type and status."""
+    for index, space in enumerate(_spaces(exchange)):
         if not isinstance(space, dict):
             raise RuleViolation(
                 "Space is not an object",
@@ -342,18 +358,28 @@ def spaces_have_required_fields(exchange: Exchange) -> None:
                 expected=f"space {index} to carry {', '.join(missing)} as strings",
                 received=_snippet(space),
             )
-        if space["status"] not in SPACE_STATUSES:
-            raise RuleViolation(
-                "Unknown space status",
-                expected=f"space {index}'s status to be current or archived",
-                received=repr(space["status"]),
-            )
         for optional in ("id", "url"):
             if optional in space and not isinstance(space[optional], str):
                 raise RuleViolation(
                     "Space field is not a string",
                     expected=f"space {index}'s {optional} to be a string",
                     received=repr(space[optional]),
+                )
+
+
+@rule(applies=_is_listing, judges="200 answers", severity=Severity.CRITICAL)
+def space_type_and_status_are_words(exchange: Exchange) -> None:
+    """Every space's `type` and `status` is a lower-case word (`^[a-z][a-z_]*$`), new ones too."""
+    for index, space in enumerate(_spaces(exchange)):
+        for name in SPACE_WORD_FIELDS:
+            value = space.get(name) if isinstance(space, dict) else None
+            # A missing or non-string value is spaces_have_required_fields' to report.
+            if isinstance(value, str) and not SPACE_WORD.fullmatch(value):
+                raise RuleViolation(
+                    f"Space {name} is not a word",
+                    expected=f"space {index}'s {name} to match ^[a-z][a-z_]*$ "
+                    "(docs/contract.md#normalising-type-and-status)",
+                    received=repr(value),
                 )
 
 
@@ -366,7 +392,11 @@ def _error_after_secret(exchange: Exchange) -> bool:
     return exchange.response.status >= 400 and _submitted_secret(exchange) is not None
 
 
-@rule(applies=_error_after_secret, judges="error answers to a request with an api_token")
+@rule(
+    applies=_error_after_secret,
+    judges="error answers to a request with an api_token",
+    severity=Severity.CRITICAL,
+)
 def no_api_token_echoed(exchange: Exchange) -> None:
     """No error answer echoes the submitted api_token (8 characters or more), body or headers."""
     token = _submitted_secret(exchange)
@@ -374,7 +404,8 @@ def no_api_token_echoed(exchange: Exchange) -> None:
         return  # too short to tell from a word (a probe may call this on any answer)
     received = exchange.response
     # The body may carry it raw or JSON-escaped; compare bytes so an undecodable body is covered.
-    forms = {token.encode("utf-8"), json.dumps(token)[1:-1].encode("utf-8")}
+    # (A lone surrogate has no UTF-8 form; surrogatepass gives the bytes a server might write.)
+    forms = {token.encode("utf-8", "surrogatepass"), json.dumps(token)[1:-1].encode("utf-8")}
     places = [f"the {received.status} body"] if any(f in received.body for f in forms) else []
     places += [f"the {name} header" for name, value in received.headers.items() if token in value]
     if places:
@@ -395,7 +426,11 @@ def _carries_run_credentials(exchange: Exchange) -> bool:
     )
 
 
-@rule(applies=_carries_run_credentials, judges="answers to the run's own token and tenant")
+@rule(
+    applies=_carries_run_credentials,
+    judges="answers to the run's own token and tenant",
+    severity=Severity.CRITICAL,
+)
 def valid_token_not_rejected(exchange: Exchange) -> None:
     """A request with the run's own token and its tenant is never a 401 or a tenant_mismatch."""
     status = exchange.response.status
@@ -422,11 +457,16 @@ def _judged_against_spec(exchange: Exchange) -> bool:
         exchange.facts is not None
         and exchange.facts.judge is not None
         and _on_operation_path(exchange)
-        and not _is_preflight(exchange)
+        and not exchange.is_preflight
     )
 
 
-@rule(applies=_judged_against_spec, judges="probe answers", probes_only=True)
+@rule(
+    applies=_judged_against_spec,
+    judges="probe answers",
+    severity=Severity.MAJOR,
+    probes_only=True,
+)
 def documented_response(exchange: Exchange) -> None:
     """A probe's answer has a status openapi.yaml documents, and the documented body."""
     judge = exchange.facts.judge if exchange.facts is not None else None

@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,29 @@ from urllib.parse import urlsplit
 import requests
 
 from conformance.curl import Redactor
+from conformance.deployment import Deployment
+from conformance.exchange import Exchange, RunFacts
 from conformance.fuzzing import PHASES, FuzzOutcome, SchemathesisRun, run_schemathesis
 from conformance.probe_client import ProbeClient
 from conformance.probes import PROBES
 from conformance.probing import RulesJudge, run_probes
+from conformance.replay import replay_instructions
 from conformance.report import Kind, Report, RuleResult
 from conformance.rules import RULES
 from conformance.spec import Spec, default_spec_path
-from conformance.tokens import API_TOKEN_PLACEHOLDER, SECRET_VARIABLE, Tokens
-from conformance.vocabulary import BODY_FIELDS, CANONICAL_UUID, OPERATION_PATH
+from conformance.tokens import (
+    API_TOKEN_PLACEHOLDER,
+    SECRET_VARIABLE,
+    CredentialsMissing,
+    Tokens,
+)
+from conformance.valid_requests import ValidRequests
+from conformance.vocabulary import (
+    BODY_FIELDS,
+    CANONICAL_UUID,
+    MOCK_DEVELOPMENT_SECRET,
+    OPERATION_PATH,
+)
 
 __all__ = [
     "ConformanceError",
@@ -79,6 +93,10 @@ class Options:
     scenario: str | None = None
     phases: tuple[str, ...] = PHASES
     request_timeout: float = 30.0
+    # Where the contract leaves a rule to the deployment (conformance.deployment).
+    allows_http: bool = False
+    allows_private_addresses: bool = False
+    origin: str | None = None
     environ: Mapping[str, str] | None = field(default=None, repr=False)
 
     def validated(self) -> Options:
@@ -94,6 +112,16 @@ class Options:
             )
         if self.max_examples < 1:
             raise ConformanceError("--max-examples must be at least 1")
+        if self.origin is not None:
+            origin = urlsplit(self.origin)
+            if (
+                origin.scheme not in ("http", "https")
+                or not origin.netloc
+                or f"{origin.scheme}://{origin.netloc}" != self.origin
+            ):
+                raise ConformanceError(
+                    f"--origin must be an origin like https://app.example; got {self.origin!r}"
+                )
         return self
 
     def pinned_body(self) -> dict[str, Any]:
@@ -126,6 +154,7 @@ class Plan:
     spec: Spec
     pinned: dict[str, Any]
     seed: int
+    deployment: Deployment
     # When the run starts sending: the report's timestamp, and the clock of its duration.
     started: float = field(default_factory=time.time)
     clock: float = field(default_factory=time.perf_counter)
@@ -133,12 +162,16 @@ class Plan:
 
 @dataclass
 class Probed:
-    """What the probes found: the contract rules judged on their answers, and each probe."""
+    """What the probes found: the contract rules judged on their answers, and each probe.
+
+    `valid` counts the run's schema-valid requests; the fuzzing phase adds its own to it.
+    """
 
     contract: dict[str, RuleResult]
     probes: list[RuleResult]
     requests: int
     errors: list[str]
+    valid: ValidRequests
 
 
 def prepare(options: Options) -> Plan:
@@ -153,22 +186,44 @@ def prepare(options: Options) -> Plan:
             audience=options.audience,
             tenant_claim=options.tenant_claim,
         )
-    except ValueError as exc:
-        raise ConformanceError(str(exc)) from exc
+    except CredentialsMissing as exc:
+        raise ConformanceError(f"{exc}{_mock_hint(options)}") from exc
     # Absolute: schemathesis runs in a directory of its own.
     spec_path = Path(options.spec).resolve() if options.spec is not None else default_spec_path()
     try:
         spec = Spec(spec_path)
     except (OSError, ValueError, KeyError) as exc:
         raise ConformanceError(f"cannot read the spec {spec_path}: {exc}") from exc
+    pinned = options.pinned_body()
     return Plan(
         options=options,
         base_url=options.url.rstrip("/"),
         tokens=tokens,
         spec_path=spec_path,
         spec=spec,
-        pinned=options.pinned_body(),
+        pinned=pinned,
         seed=options.seed if options.seed is not None else secrets.randbelow(2**31),
+        deployment=Deployment.of_run(
+            allows_http=options.allows_http,
+            allows_private_addresses=options.allows_private_addresses,
+            origin=options.origin,
+            instance_url=pinned.get("instance_url"),
+        ),
+    )
+
+
+def _mock_hint(options: Options) -> str:
+    """When the target says it is a mock, the development secret it verifies tokens with."""
+    try:
+        answer = requests.get(options.url.rstrip("/") + OPERATION_PATH, timeout=5)
+    except requests.RequestException:
+        return ""
+    if answer.headers.get("x-spacegate-mode", "").lower() != "mock":
+        return ""
+    return (
+        f". The target is a mock (x-spacegate-mode: mock): unless it was started with a key of "
+        f"its own, it verifies tokens with spacegate's published development secret, so "
+        f"{SECRET_VARIABLE}={MOCK_DEVELOPMENT_SECRET} lets the run mint every token it needs"
     )
 
 
@@ -181,32 +236,63 @@ def _check_reachable(session: requests.Session, url: str, timeout: float) -> Non
         raise TargetUnreachable(f"nothing answers at {url}: {exc}") from exc
 
 
+def _valid_body(plan: Plan) -> dict[str, Any]:
+    # The body documented for the run's scenario (`data-center`'s root is not Cloud's), else
+    # the first example, with the pinned fields over it.
+    example = plan.spec.example_body_for(plan.options.scenario) or plan.spec.example_body()
+    return {**example, **plan.pinned}
+
+
 def probe(plan: Plan) -> Probed:
     """Send the probes; every answer is judged by every contract rule (TargetUnreachable)."""
     contract = {
-        rule.name: RuleResult(rule.name, Kind.CONTRACT, rule.description, judges=rule.judges)
+        rule.name: RuleResult(
+            rule.name, Kind.CONTRACT, rule.description, judges=rule.judges, severity=rule.severity
+        )
         for rule in RULES
     }
     errors: list[str] = []
     with requests.Session() as session:
         _check_reachable(session, plan.base_url, plan.options.request_timeout)
+        facts = RunFacts(
+            tenant=plan.tokens.tenant,
+            token=plan.tokens.valid,
+            judge=plan.spec,
+            success_status=plan.spec.success_status(plan.options.scenario),
+            body_pinned=all(name in plan.pinned for name in BODY_FIELDS),
+        )
+        body = _valid_body(plan)
+        valid = ValidRequests(plan.spec, facts, body, plan.options.scenario)
+        judge = RulesJudge(contract, errors)
+
+        def on_exchange(exchange: Exchange) -> None:
+            judge(exchange)
+            valid.observe_probe(exchange)
+
         client = ProbeClient(
             base_url=plan.base_url,
             tokens=plan.tokens,
             spec=plan.spec,
-            body={**plan.spec.example_body(), **plan.pinned},
-            body_pinned=all(name in plan.pinned for name in BODY_FIELDS),
+            body=body,
+            pinned=plan.pinned,
+            facts=facts,
             session=session,
             timeout=plan.options.request_timeout,
-            on_exchange=RulesJudge(contract, errors),
+            on_exchange=on_exchange,
             scenario=plan.options.scenario,
+            deployment=plan.deployment,
         )
         probes = run_probes(PROBES, client, errors)
-    return Probed(contract=contract, probes=probes, requests=client.sent, errors=errors)
+    return Probed(
+        contract=contract, probes=probes, requests=client.sent, errors=errors, valid=valid
+    )
 
 
-def fuzz(plan: Plan) -> FuzzOutcome:
-    """Run schemathesis' phases against the target (none: an empty outcome)."""
+def fuzz(plan: Plan, observe: Callable[[Exchange], None] | None = None) -> FuzzOutcome:
+    """Run schemathesis' phases against the target (none: an empty outcome).
+
+    `observe` sees every generated exchange (the run's count of valid requests).
+    """
     options = plan.options
     if not options.phases:
         return FuzzOutcome()
@@ -222,7 +308,8 @@ def fuzz(plan: Plan) -> FuzzOutcome:
             phases=tuple(options.phases),
             scenario=options.scenario,
             request_timeout=options.request_timeout,
-        )
+        ),
+        observe=observe,
     )
 
 
@@ -236,6 +323,7 @@ def fold(plan: Plan, probed: Probed, fuzzed: FuzzOutcome) -> Report:
     redactor = Redactor(plan.tokens.placeholders)
     redactor.add(plan.pinned.get("api_token"), API_TOKEN_PLACEHOLDER)
     redactor.add(plan.tokens.secret, SECRET_VARIABLE)
+    body_file = plan.options.body_file if plan.options.body is None else None
     return Report(
         target=plan.base_url,
         spec=str(plan.spec_path),
@@ -245,6 +333,7 @@ def fold(plan: Plan, probed: Probed, fuzzed: FuzzOutcome) -> Report:
         generated_requests=fuzzed.generated,
         probe_requests=probed.requests,
         results=[
+            probed.valid.result(),
             *contract.values(),
             *(result for result in others if result.kind is Kind.CONTRACT),
             *(result for result in others if result.kind is Kind.SCHEMATHESIS),
@@ -253,6 +342,7 @@ def fold(plan: Plan, probed: Probed, fuzzed: FuzzOutcome) -> Report:
         errors=[*probed.errors, *fuzzed.errors],
         redactor=redactor,
         schemathesis_output=fuzzed.output,
+        replay=replay_instructions(plan.tokens, body_file=body_file),
     )
 
 
@@ -263,4 +353,5 @@ def run_conformance(options: Options) -> Report:
     every finding about the target itself is in the returned Report.
     """
     plan = prepare(options)
-    return fold(plan, probe(plan), fuzz(plan))
+    probed = probe(plan)
+    return fold(plan, probed, fuzz(plan, observe=probed.valid.observe_generated))

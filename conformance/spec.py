@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from conformance.exchange import Exchange
+from conformance.exchange import NOT_JSON, Exchange
 from conformance.failures import Violation
 from conformance.vocabulary import BODY_FIELDS, OPERATION_METHOD, OPERATION_PATH
 
@@ -136,6 +136,30 @@ class Spec:
             bodies.setdefault("example", dict(media["example"]))
         return bodies
 
+    @cached_property
+    def _body_validator(self) -> Any:
+        import jsonschema_rs  # schemathesis' own validator: its idea of a valid body is ours
+
+        content = _resolve(self.document, self._operation_document["requestBody"])["content"]
+        schema = content["application/json"]["schema"]
+        # `$ref`s point into the document's components: give the validator the same root.
+        return jsonschema_rs.Draft4Validator(
+            {**schema, "components": self.document.get("components", {})}
+        )
+
+    def is_valid_body(self, body: Any) -> bool:
+        """Whether `body` (decoded JSON; NOT_JSON: not JSON) is valid by the body's schema."""
+        if body is NOT_JSON:
+            return False
+        try:
+            return bool(self._body_validator.is_valid(body))
+        except ValueError:  # a value JSON Schema cannot judge (1e400 decodes to inf)
+            return False
+
+    def example_body_for(self, scenario: str | None) -> dict[str, Any] | None:
+        """The documented body named like a mock scenario (recorded at that body's root), if any."""
+        return self.example_bodies().get(scenario) if scenario is not None else None
+
     def example_body(self) -> dict[str, Any]:
         """The first documented example: the body of valid probes when no body file is given."""
         for body in self.example_bodies().values():
@@ -164,6 +188,11 @@ class Spec:
                 status = by_code or in_summary
                 found.append(Scenario(name, value, int(status.group(1)) if status else 200))
         return found
+
+    def success_status(self, scenario: str | None) -> int:
+        """What a valid request yields: 200, or the status documented for the run's scenario."""
+        by_name = {documented.name: documented.status for documented in self.scenarios()}
+        return by_name.get(scenario, 200) if scenario is not None else 200
 
     def check(self, exchange: Exchange) -> None:
         """Raise Violation unless the answer is one openapi.yaml documents for its status."""

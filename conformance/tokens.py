@@ -25,10 +25,12 @@ import jwt
 
 __all__ = [
     "API_TOKEN_PLACEHOLDER",
+    "KINDS",
     "SECRET_VARIABLE",
     "TOKEN_PLACEHOLDER",
     "TOKEN_VARIABLE",
     "CredentialsMissing",
+    "Recipe",
     "Tokens",
 ]
 
@@ -44,9 +46,29 @@ _VALID_TTL_SECONDS = 3600
 _EXPIRED_SECONDS_AGO = 3600
 _SUBJECT = "spacegate-conformance"
 
+# The kinds of token a run makes, and `python -m conformance.mint` makes again: from the
+# secret, but `tampered` (the valid token with a forged signature).
+KINDS: tuple[str, ...] = (
+    "valid",
+    "expired",
+    "no-exp",
+    "no-tenant-claim",
+    "wrong-issuer",
+    "wrong-audience",
+    "tampered",
+)
+
 
 class CredentialsMissing(ValueError):
     """Neither a token nor a secret to mint one was given."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a token was made: `python -m conformance.mint KIND --tenant TENANT` makes another."""
+
+    kind: str
+    tenant: str
 
 
 def _b64(data: bytes) -> str:
@@ -63,6 +85,8 @@ class Tokens:
     tenant_claim: str = "tenant_id"
     # token -> placeholder name, for every token a report must not print
     placeholders: dict[str, str] = field(default_factory=dict)
+    # placeholder name -> how to mint that token again (tokens minted from the secret)
+    recipes: dict[str, Recipe] = field(default_factory=dict)
 
     @classmethod
     def from_environment(
@@ -92,6 +116,7 @@ class Tokens:
         )
         if given is None:
             tokens.valid = tokens.mint()
+            tokens.recipes[TOKEN_PLACEHOLDER] = Recipe("valid", tenant)
         tokens.placeholders[tokens.valid] = TOKEN_PLACEHOLDER
         return tokens
 
@@ -128,44 +153,60 @@ class Tokens:
         claims = self._claims(tenant=self.tenant if tenant == "" else tenant, ttl=ttl, **claims)
         return self._sign(claims, self._require_secret())
 
-    # The bad tokens. Those signed with the secret are as sensitive as the valid one.
+    # The bad tokens. Those signed with the secret are as sensitive as the valid one: each is
+    # printed under a variable, and `recipes` says how `python -m conformance.mint` makes it
+    # again for a person replaying a request.
 
-    def _minted(self, what: str, placeholder: str, **mint: Any) -> str:
-        self._require_secret(what)
-        token = self.mint(**mint)
-        self.placeholders[token] = placeholder
+    def make(self, kind: str, tenant: str | None = None) -> str:
+        """A token of `kind` (one of KINDS) whose tenant claim is `tenant` (the run's: None)."""
+        claim = self.tenant if tenant is None else tenant
+        if kind != "tampered":
+            self._require_secret(f"the {kind} token")
+        match kind:
+            case "valid":
+                return self.mint(tenant=claim)
+            case "expired":
+                return self.mint(tenant=claim, ttl=-_EXPIRED_SECONDS_AGO)
+            case "no-exp":
+                return self.mint(tenant=claim, exp=None)
+            case "no-tenant-claim":
+                return self.mint(tenant=None)
+            case "wrong-issuer":
+                return self.mint(tenant=claim, iss=f"{self.issuer or ''}-not-the-issuer")
+            case "wrong-audience":
+                return self.mint(tenant=claim, aud=f"{self.audience or ''}-not-the-audience")
+            case "tampered":
+                return self._tampered()
+        raise ValueError(f"unknown kind of token {kind!r}; choose from {', '.join(KINDS)}")
+
+    def _made(self, variable: str, kind: str, tenant: str | None = None) -> str:
+        token = self.make(kind, tenant)
+        self.placeholders[token] = variable
+        self.recipes[variable] = Recipe(kind, self.tenant if tenant is None else tenant)
         return token
 
     def expired(self) -> str:
-        return self._minted(
-            "an expired token",
-            "SPACEGATE_CONFORMANCE_EXPIRED_TOKEN",
-            ttl=-_EXPIRED_SECONDS_AGO,
-        )
+        return self._made("SPACEGATE_CONFORMANCE_EXPIRED_TOKEN", "expired")
+
+    def without_expiry(self) -> str:
+        return self._made("SPACEGATE_CONFORMANCE_NO_EXP_TOKEN", "no-exp")
 
     def for_tenant(self, tenant: str) -> str:
-        return self._minted(
-            "a token for another tenant", "SPACEGATE_CONFORMANCE_OTHER_TENANT_TOKEN", tenant=tenant
-        )
+        return self._made("SPACEGATE_CONFORMANCE_OTHER_TENANT_TOKEN", "valid", tenant)
+
+    def with_tenant_claim(self, value: str, label: str) -> str:
+        """A valid token whose tenant claim is `value`; `label` names its variable."""
+        variable = f"SPACEGATE_CONFORMANCE_TENANT_CLAIM_{label.upper().replace('-', '_')}_TOKEN"
+        return self._made(variable, "valid", value)
 
     def without_tenant_claim(self) -> str:
-        return self._minted(
-            "a token without the tenant claim", "SPACEGATE_CONFORMANCE_NO_TENANT_TOKEN", tenant=None
-        )
+        return self._made("SPACEGATE_CONFORMANCE_NO_TENANT_TOKEN", "no-tenant-claim")
 
     def wrong_issuer(self) -> str:
-        return self._minted(
-            "a token from another issuer",
-            "SPACEGATE_CONFORMANCE_WRONG_ISSUER_TOKEN",
-            iss=f"{self.issuer or ''}-not-the-issuer",
-        )
+        return self._made("SPACEGATE_CONFORMANCE_WRONG_ISSUER_TOKEN", "wrong-issuer")
 
     def wrong_audience(self) -> str:
-        return self._minted(
-            "a token for another audience",
-            "SPACEGATE_CONFORMANCE_WRONG_AUDIENCE_TOKEN",
-            aud=f"{self.audience or ''}-not-the-audience",
-        )
+        return self._made("SPACEGATE_CONFORMANCE_WRONG_AUDIENCE_TOKEN", "wrong-audience")
 
     def signed_with_another_key(self) -> str:
         """The run's claims signed with a random key: no secret needed, nothing to hide."""
@@ -174,15 +215,16 @@ class Tokens:
 
     def with_tampered_signature(self) -> str:
         """The valid token with its signature replaced by random bytes of the same length."""
+        return self._made("SPACEGATE_CONFORMANCE_TAMPERED_TOKEN", "tampered")
+
+    def _tampered(self) -> str:
         parts = self.valid.split(".")
         if len(parts) != 3:
             raise CredentialsMissing(f"{TOKEN_VARIABLE} is not a JWS compact token")
         padded = parts[2] + "=" * (-len(parts[2]) % 4)
         length = len(base64.urlsafe_b64decode(padded)) if parts[2] else 32
-        forged = ".".join([parts[0], parts[1], _b64(secrets.token_bytes(length))])
-        # Header and payload are the valid token's: print it under a placeholder too.
-        self.placeholders[forged] = "SPACEGATE_CONFORMANCE_TAMPERED_TOKEN"
-        return forged
+        # Header and payload are the valid token's: printed under a variable too.
+        return ".".join([parts[0], parts[1], _b64(secrets.token_bytes(length))])
 
     def unsigned(self) -> str:
         """`alg: none` with the run's claims: a verifier must never accept it."""

@@ -12,14 +12,18 @@ __all__ = [
     "BODY_FIELDS",
     "BUSINESS_422_TYPES",
     "CANONICAL_UUID",
+    "CORS_EXPOSED_HEADERS",
+    "CORS_REQUEST_HEADERS",
     "DOCUMENTED_HEADERS",
     "ERROR_CODES",
     "MAX_BODY_BYTES",
+    "MOCK_DEVELOPMENT_SECRET",
     "OPERATION_METHOD",
     "OPERATION_PATH",
     "SECRET_ECHO_MIN_LENGTH",
     "SPACE_REQUIRED_FIELDS",
-    "SPACE_STATUSES",
+    "SPACE_WORD",
+    "SPACE_WORD_FIELDS",
     "VALIDATION_LOCATIONS",
     "VALIDATION_MESSAGES",
     "business_422_types",
@@ -97,7 +101,18 @@ BUSINESS_422_TYPES: tuple[str, ...] = (
 )
 
 SPACE_REQUIRED_FIELDS: tuple[str, ...] = ("key", "name", "type", "status")
-SPACE_STATUSES: frozenset[str] = frozenset({"current", "archived"})
+# docs/contract.md#type-and-status: open sets of lower-case words, whole values (fullmatch: a
+# pattern's `$` would let a trailing newline through in Python).
+SPACE_WORD_FIELDS: tuple[str, ...] = ("type", "status")
+SPACE_WORD = re.compile(r"[a-z][a-z_]*")
+
+# docs/contract.md#cors: what a granted preflight allows, and what answers expose to the page.
+CORS_REQUEST_HEADERS: tuple[str, ...] = ("authorization", "content-type", "x-tenantid", "prefer")
+CORS_EXPOSED_HEADERS: tuple[str, ...] = ("retry-after", "www-authenticate", "x-request-id")
+
+# The development secret spacegate's mock verifies tokens with unless started with its own key
+# (docs/contract.md#mock-mode): published, so a run against a mock can name it.
+MOCK_DEVELOPMENT_SECRET = "spacegate-development-secret-not-for-production"  # noqa: S105
 
 # No error answer echoes a submitted api_token; checked for tokens of 8 characters or more,
 # since shorter ones collide with ordinary words of a message

@@ -2,7 +2,9 @@
 
 Each `Breakage` rewrites the request on its way in or the answer on its way out, so the
 service's own behaviour is kept everywhere else. `expected` names the rules (checks or probes)
-the conformance harness must report as failed for it.
+the conformance harness must report as failed for it; `mode` says whether it wraps the live
+service (against the Confluence stand-in, the run pinning the stand-in's body) or the mock
+(the spec's example body, as a run without --body-file sends it).
 
     with serve_broken(live_settings, ChallengeDropped) as server:
         run_conformance(Options(url=server.url, ...))
@@ -10,6 +12,7 @@ the conformance harness must report as failed for it.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import json
 import re
@@ -17,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import jwt
 
@@ -31,10 +35,16 @@ Scope = dict[str, Any]
 
 @dataclass
 class Request:
+    """`headers` holds one value per name (the last); `lines` every header line, repeats kept.
+
+    A breakage changes one or the other: when `headers` changed, the app gets it, else `lines`.
+    """
+
     method: str
     path: str
     headers: dict[str, str]
     body: bytes
+    lines: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def json(self) -> Any:
@@ -79,6 +89,8 @@ class Breakage:
     expected: ClassVar[tuple[str, ...]] = ()
     # The schemathesis phases a test run needs to see it; none: the probes alone catch it.
     phases: ClassVar[tuple[str, ...]] = ()
+    # What it wraps: "live" (the stand-in's body pinned) or "mock" (the spec's example body).
+    mode: ClassVar[str] = "live"
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -99,12 +111,15 @@ class Breakage:
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request = Request(scope["method"], scope["path"], headers, b"".join(chunks))
+        lines = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        headers = dict(lines)
+        request = Request(scope["method"], scope["path"], dict(headers), b"".join(chunks), lines)
         self.request(request)
+        sent = list(request.headers.items()) if request.headers != headers else request.lines
         if request.body != b"".join(chunks) and "transfer-encoding" not in request.headers:
-            request.headers["content-length"] = str(len(request.body))
-        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()]
+            sent = [(k, v) for k, v in sent if k != "content-length"]
+            sent.append(("content-length", str(len(request.body))))
+        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in sent]
         scope = {**scope, "headers": encoded}
         delivered = False
 
@@ -380,6 +395,13 @@ class UnknownFieldsRefused(Breakage):
             }
 
 
+def _refuse_listing(request: Request, answer: Answer, field: str, msg: str, type_: str) -> None:
+    """Turn a listing into a 422 with one item on `field`."""
+    if answer.status == 200 and request.method == "POST":
+        answer.status = 422
+        answer.json = {"detail": [{"loc": ["body", field], "msg": msg, "type": type_}]}
+
+
 class ValidRequestsRefused(Breakage):
     """Valid requests refused with a 422 that is not a business one (`value_error.missing`)."""
 
@@ -387,41 +409,342 @@ class ValidRequestsRefused(Breakage):
     phases = ("examples",)
 
     def answer(self, request: Request, answer: Answer) -> None:
-        if answer.status == 200 and request.method == "POST":
-            answer.status = 422
-            answer.json = {
-                "detail": [
-                    {
-                        "loc": ["body", "username"],
-                        "msg": "field required",
-                        "type": "value_error.missing",
-                    }
-                ]
-            }
+        _refuse_listing(request, answer, "username", "field required", "value_error.missing")
 
 
 class EveryHostRefused(Breakage):
     """Not a broken server for generated requests: a deployment whose allow-list refuses every
     host answers valid requests with the business 422 `value_error.url.host`, which the contract
     allows (docs/contract.md#business-422s). Only the probes that insist on a 200 for the pinned
-    body may fail."""
+    body may fail, and the run's verdict that no valid request succeeded."""
 
-    expected = ("valid_request_succeeds",)
+    expected = ("valid_requests_succeed", "valid_request_succeeds")
     # The spec has one example body: fuzzing adds valid requests for the exemption to judge.
     phases = ("examples", "fuzzing")
 
     def answer(self, request: Request, answer: Answer) -> None:
-        if answer.status == 200 and request.method == "POST":
-            answer.status = 422
-            answer.json = {
-                "detail": [
-                    {
-                        "loc": ["body", "instance_url"],
-                        "msg": "no host is allowed here",
-                        "type": "value_error.url.host",
-                    }
-                ]
-            }
+        _refuse_listing(
+            request, answer, "instance_url", "no host is allowed here", "value_error.url.host"
+        )
+
+
+# The 200 path, whatever the body
+
+
+class EveryValidRequestRefused(Breakage):
+    """Every listing answered with the business 422 the contract allows for a wrong root: each
+    answer is allowed, each success probe does not apply to the example body, and yet nothing
+    valid ever succeeds (docs/contract.md#what-conformance-checks)."""
+
+    expected = ("valid_requests_succeed",)
+    phases = ("examples",)
+    mode = "mock"
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        _refuse_listing(
+            request,
+            answer,
+            "instance_url",
+            "Confluence answered 404 Not Found at this root",
+            "value_error.confluence_not_found",
+        )
+
+
+class SpaceStatusPassedThrough(Breakage):
+    """A space status Confluence wrote in capitals (`CURRENT`) forwarded as is, not as a word."""
+
+    expected = ("space_type_and_status_are_words", "documented_response")
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        body = answer.json
+        if answer.status == 200 and isinstance(body, dict) and body.get("spaces"):
+            body["spaces"][0]["status"] = body["spaces"][0]["status"].upper()
+            answer.json = body
+
+
+class NoAcceptRefused(Breakage):
+    """A request without `Accept` refused with a 406, as content negotiation would."""
+
+    expected = ("no_accept_gets_json",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if request.method == "POST" and "accept" not in request.headers:
+            answer.status = 406
+            answer.json = {"detail": "Say what you accept", "code": "not_acceptable"}
+
+
+# Auth and the tenant
+
+
+class TokenWithoutExpAccepted(Breakage):
+    """A token without `exp` accepted, as if it never expired."""
+
+    expected = ("token_without_exp_is_401",)
+
+    def request(self, request: Request) -> None:
+        claims = _claims(request)
+        if claims and "exp" not in claims:
+            request.headers["authorization"] = f"Bearer {mint(claims.get('tenant_id'))}"
+
+
+class NonUuidTenantClaimIs401(Breakage):
+    """A token whose tenant claim is not a UUID refused as an invalid token (401), not 403."""
+
+    expected = ("non_uuid_tenant_claim_is_403[not-a-uuid]",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        claimed = _claims(request).get("tenant_id")
+        if answer.status == 403 and isinstance(claimed, str) and not _UUID.match(claimed):
+            answer.status = 401
+            answer.set_header("www-authenticate", 'Bearer error="invalid_token"')
+            answer.json = {"detail": "The tenant claim is not a UUID", "code": "invalid_token"}
+
+
+def _first_of_each(lines: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:
+    """`lines` with only the first `name` line kept: a server reading the first copy."""
+    first = next((line for line in lines if line[0] == name), None)
+    return [line for line in lines if line[0] != name or line is first]
+
+
+class DuplicateAuthorizationFirstWins(Breakage):
+    """Authorization sent twice read as its first copy."""
+
+    expected = ("duplicate_authorization_is_401",)
+
+    def request(self, request: Request) -> None:
+        request.lines = _first_of_each(request.lines, "authorization")
+
+
+class DuplicateTenantFirstWins(Breakage):
+    """x-tenantid sent twice read as its first copy."""
+
+    expected = ("duplicate_tenant_is_422",)
+
+    def request(self, request: Request) -> None:
+        request.lines = _first_of_each(request.lines, "x-tenantid")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(item) for item in value.values())
+    return isinstance(value, list) and any(_has_lone_surrogate(item) for item in value)
+
+
+class LoneSurrogateCrashes(Breakage):
+    """A lone surrogate in a field ends in a 500, as a naive UTF-8 encode would."""
+
+    expected = ("lone_surrogate_is_422[username]",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if request.method == "POST" and _has_lone_surrogate(request.json):
+            answer.status = 500
+            answer.json = {"detail": "Internal server error", "code": "internal_error"}
+
+
+# The URL rules (mock mode: any host is served, so a rule not enforced shows as a 200)
+
+_SERVED_HOST = "acme.atlassian.net"
+
+
+def _rewrite_body(request: Request, **fields: str) -> None:
+    body = request.json
+    if isinstance(body, dict):
+        body.update(fields)
+        request.body = json.dumps(body).encode("utf-8")
+
+
+def _url_field(request: Request, name: str) -> str | None:
+    body = request.json
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
+
+
+class PlainHttpAccepted(Breakage):
+    """An `http://` instance_url served although plain http is not allowed (the default)."""
+
+    expected = ("plain_http_instance_url_is_422",)
+    mode = "mock"
+
+    def request(self, request: Request) -> None:
+        url = _url_field(request, "instance_url")
+        if url is not None and url.lower().startswith("http://"):
+            _rewrite_body(request, instance_url="https://" + url[len("http://") :])
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def _is_literal_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        # Forms a resolver reads as an address: 127.1, 0x7f000001.
+        return bool(re.fullmatch(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", host))
+    return True
+
+
+class LiteralAddressesServed(Breakage):
+    """Loopback, private and metadata addresses in instance_url served like any host."""
+
+    expected = (
+        "literal_address_instance_url_is_422[loopback]",
+        "literal_address_instance_url_is_422[metadata]",
+        "literal_address_instance_url_is_422[loopback-hex]",
+        "url_problems_come_with_the_others",
+        "checks_run_in_contract_order[422-url-before-403]",
+    )
+    mode = "mock"
+
+    def request(self, request: Request) -> None:
+        url = _url_field(request, "instance_url")
+        host = _host(url) if url is not None else None
+        if url is not None and host and _is_literal_address(host):
+            _rewrite_body(request, instance_url=f"https://{_SERVED_HOST}{urlsplit(url).path}")
+
+
+class UnreadableHostsGuessed(Breakage):
+    """A URL whose host is missing or unparseable (`https://[`) guessed into the served host."""
+
+    expected = (
+        "unreadable_host_is_422[instance_url-open-bracket]",
+        "unreadable_host_is_422[web_url_instance-port-only]",
+    )
+    mode = "mock"
+
+    def request(self, request: Request) -> None:
+        for name, path in (("instance_url", "/wiki/rest/api"), ("web_url_instance", "/wiki")):
+            url = _url_field(request, name)
+            if url is not None and url.lower().startswith("https://") and not _host(url):
+                _rewrite_body(request, **{name: f"https://{_SERVED_HOST}{path}"})
+
+
+class WebUrlSchemeNotChecked(Breakage):
+    """A web_url_instance that is not http(s) (`javascript:`) taken as the served site's."""
+
+    expected = ("non_http_scheme_is_422[web_url_instance-javascript]",)
+    mode = "mock"
+
+    def request(self, request: Request) -> None:
+        url = _url_field(request, "web_url_instance")
+        if url is not None and not url.lower().startswith(("http://", "https://")):
+            _rewrite_body(request, web_url_instance=f"https://{_SERVED_HOST}/wiki")
+
+
+class WebUrlQueryKept(Breakage):
+    """A query or fragment in web_url_instance accepted (the server glues it into the links)."""
+
+    expected = ("web_url_instance_extra_parts_are_422[query]",)
+    mode = "mock"
+
+    def request(self, request: Request) -> None:
+        url = _url_field(request, "web_url_instance")
+        if url is not None and ("?" in url or "#" in url):
+            _rewrite_body(request, web_url_instance=re.split(r"[?#]", url, maxsplit=1)[0])
+
+
+def _is_url_item(item: object) -> bool:
+    return isinstance(item, dict) and str(item.get("type", "")).startswith("value_error.url.")
+
+
+class UrlProblemsAnsweredAlone(Breakage):
+    """URL problems answered in a 422 of their own, the request's other problems left out."""
+
+    expected = ("url_problems_come_with_the_others",)
+    mode = "mock"
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        body = answer.json
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if answer.status == 422 and isinstance(detail, list) and any(map(_is_url_item, detail)):
+            answer.json = {"detail": [item for item in detail if _is_url_item(item)]}
+
+
+class TenantBeforeUrlRules(Breakage):
+    """The tenant compared before the URL rules: a foreign tenant with a refused URL gets 403."""
+
+    expected = ("checks_run_in_contract_order[422-url-before-403]",)
+    mode = "mock"
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        body = answer.json
+        detail = body.get("detail") if isinstance(body, dict) else None
+        claimed = _claims(request).get("tenant_id")
+        tenant = request.headers.get("x-tenantid", "")
+        if (
+            answer.status == 422
+            and isinstance(detail, list)
+            and all(map(_is_url_item, detail))
+            and isinstance(claimed, str)
+            and _UUID.match(tenant)
+            and tenant.lower() != claimed.lower()
+        ):
+            answer.status = 403
+            answer.json = {"detail": "Not your tenant", "code": "tenant_mismatch"}
+
+
+# Browsers (live mode, the run told the origin the deployment allows)
+
+
+def _is_preflight(request: Request) -> bool:
+    return (
+        request.method == "OPTIONS"
+        and "origin" in request.headers
+        and "access-control-request-method" in request.headers
+    )
+
+
+class PreflightWithoutCorsHeaders(Breakage):
+    """A granted preflight answered 200 without any Access-Control-* header."""
+
+    expected = ("preflight_is_granted",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if _is_preflight(request):
+            answer.headers = [
+                (k, v) for k, v in answer.headers if not k.lower().startswith("access-control-")
+            ]
+
+
+class PreflightHeadersWildcard(Breakage):
+    """A granted preflight allowing headers as `*`, which does not cover Authorization."""
+
+    expected = ("preflight_allows_contract_headers",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if _is_preflight(request) and answer.status == 200:
+            answer.set_header("access-control-allow-headers", "*")
+
+
+class CorsHeadersNotExposed(Breakage):
+    """Answers to an allowed origin without Access-Control-Expose-Headers."""
+
+    expected = ("cors_answers_expose_headers[success]", "cors_answers_expose_headers[401]")
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if not _is_preflight(request):
+            answer.drop_header("access-control-expose-headers")
+
+
+class RefusedPreflightAsPlainOk(Breakage):
+    """A refused preflight answered 200 text/plain without CORS headers, not a JSON 400."""
+
+    expected = ("refused_preflight_is_json",)
+
+    def answer(self, request: Request, answer: Answer) -> None:
+        if _is_preflight(request) and answer.status == 400:
+            answer.status = 200
+            answer.set_header("content-type", "text/plain")
+            answer.body = b"OK"
 
 
 BREAKAGES: tuple[type[Breakage], ...] = (
@@ -444,6 +767,25 @@ BREAKAGES: tuple[type[Breakage], ...] = (
     TenantNotCompared,
     UnknownFieldsRefused,
     ValidRequestsRefused,
+    EveryValidRequestRefused,
+    SpaceStatusPassedThrough,
+    NoAcceptRefused,
+    TokenWithoutExpAccepted,
+    NonUuidTenantClaimIs401,
+    DuplicateAuthorizationFirstWins,
+    DuplicateTenantFirstWins,
+    LoneSurrogateCrashes,
+    PlainHttpAccepted,
+    LiteralAddressesServed,
+    UnreadableHostsGuessed,
+    WebUrlSchemeNotChecked,
+    WebUrlQueryKept,
+    UrlProblemsAnsweredAlone,
+    TenantBeforeUrlRules,
+    PreflightWithoutCorsHeaders,
+    PreflightHeadersWildcard,
+    CorsHeadersNotExposed,
+    RefusedPreflightAsPlainOk,
 )
 
 

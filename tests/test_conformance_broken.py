@@ -1,6 +1,8 @@
 """The harness against deliberately broken servers: each breaks ONE rule, each run must fail
 and name that rule. The servers are our real app behind one ASGI middleware each
-(tests/broken_servers.py), live mode against the Confluence stand-in, real HTTP throughout.
+(tests/broken_servers.py): live mode against the Confluence stand-in (the run pinning its body,
+told the deployment's allowances and browser origin), or mock mode (the spec's example body,
+as a run without --body-file sends it). Real HTTP throughout.
 
 Runs are small: the targeted probes catch most breakages by themselves, so those runs skip
 schemathesis (`phases=()`, as `--phases ""` would); a breakage that only a schemathesis check
@@ -15,18 +17,22 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import jwt
 import pytest
 
 from conformance import Options, Outcome, Report, run_conformance
-from service.settings import Settings
+from service.settings import DEV_JWT_SECRET, Settings
 from tests.broken_servers import (
     BREAKAGES,
     Breakage,
     ChallengeDropped,
+    DuplicateTenantFirstWins,
     EveryHostRefused,
+    EveryValidRequestRefused,
+    NoAcceptRefused,
     serve_broken,
 )
 from tests.confluence_standin import VALID_TOKEN, StandIn
@@ -37,18 +43,28 @@ ROOT = Path(__file__).resolve().parent.parent
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
 
 
-def judge(settings: Settings, body: dict[str, str], breakage: type[Breakage]) -> Report:
+# The browser origin the live deployment allows, and the run is told about (--origin).
+ORIGIN = "https://app.conformance.example"
+
+
+def judge(live_settings: Settings, body: dict[str, str], breakage: type[Breakage]) -> Report:
+    if breakage.mode == "mock":
+        settings = Settings(mode="mock").validated()
+        options = Options(url="", tenant=TENANT, environ={"SPACEGATE_JWT_SECRET": DEV_JWT_SECRET})
+    else:
+        settings = replace(live_settings, cors_origins=(ORIGIN,)).validated()
+        options = Options(
+            url="",
+            tenant=TENANT,
+            body=body,
+            allows_http=True,
+            allows_private_addresses=True,
+            origin=ORIGIN,
+            environ={"SPACEGATE_JWT_SECRET": TEST_SECRET},
+        )
     with serve_broken(settings, breakage) as server:
         return run_conformance(
-            Options(
-                url=server.url,
-                tenant=TENANT,
-                body=body,
-                max_examples=5,
-                seed=11,
-                phases=breakage.phases,
-                environ={"SPACEGATE_JWT_SECRET": TEST_SECRET},
-            )
+            replace(options, url=server.url, max_examples=5, seed=11, phases=breakage.phases)
         )
 
 
@@ -62,8 +78,27 @@ def reports(live_settings: Settings, confluence: StandIn) -> dict[type[Breakage]
 
 
 def test_there_are_enough_breakages():
-    assert len(BREAKAGES) >= 12
+    assert len(BREAKAGES) >= 35
     assert all(breakage.expected and breakage.__doc__ for breakage in BREAKAGES)
+    # Every probe family and every contract rule is shown to catch something.
+    caught = {name.split("[")[0] for breakage in BREAKAGES for name in breakage.expected}
+    assert {
+        "valid_requests_succeed",
+        "space_type_and_status_are_words",
+        "preflight_is_granted",
+        "plain_http_instance_url_is_422",
+        "literal_address_instance_url_is_422",
+        "unreadable_host_is_422",
+        "non_http_scheme_is_422",
+        "web_url_instance_extra_parts_are_422",
+        "url_problems_come_with_the_others",
+        "token_without_exp_is_401",
+        "non_uuid_tenant_claim_is_403",
+        "no_accept_gets_json",
+        "duplicate_tenant_is_422",
+        "duplicate_authorization_is_401",
+        "lone_surrogate_is_422",
+    } <= caught
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda breakage: breakage.__name__)
@@ -75,7 +110,7 @@ def test_harness_fails_and_names_the_broken_rule(reports, breakage):
     missing = [name for name in breakage.expected if name not in report.failed_rules]
     assert not missing, f"{breakage.__name__}: {missing} not reported\n{summary}"
     for name in breakage.expected:
-        assert re.search(rf"^\d+\. {re.escape(name)} \(", summary, re.MULTILINE), name
+        assert re.search(rf"^\d+\. \[\w+\] {re.escape(name)} \(", summary, re.MULTILINE), name
     # Every failure shows a request to replay, with no secret in it.
     assert "request: curl " in summary
     assert VALID_TOKEN not in summary + report.junit_xml()
@@ -90,17 +125,41 @@ def test_business_422s_are_exempt_from_positive_data_acceptance(reports):
     exempt = report.result("contract_positive_data_acceptance")
     assert exempt.outcome is Outcome.PASSED, report.summary()
     assert exempt.applied >= 3
-    # Only the probes that insist on a 200 for the pinned body fail.
+    # Only the probes that insist on a 200 for the pinned body fail, and the run's verdict
+    # that nothing valid succeeded, listed first.
+    assert report.failed_rules[0] == "valid_requests_succeed"
     assert "valid_request_succeeds" in report.failed_rules
     insisting = {
+        "valid_requests_succeed",
         "valid_request_succeeds",
         "unknown_fields_are_ignored",
         "any_accept_gets_json",
+        "no_accept_gets_json",
         "json_with_charset_is_accepted",
         "tenant_is_compared_ignoring_case",
         "body_at_size_limit_is_read",
     }
     assert set(report.failed_rules) <= insisting, report.summary()
+
+
+def test_curl_lines_send_what_the_probe_sent(reports):
+    """A header left out stays out (curl adds Accept by itself), a repeated one is repeated."""
+    no_accept = reports[NoAcceptRefused].summary()
+    assert re.search(r"request: curl .* -H 'Accept:'", no_accept)
+    repeated = reports[DuplicateTenantFirstWins].summary()
+    assert re.search(rf"-H 'x-tenantid: {TENANT}' -H 'x-tenantid: {TENANT}'", repeated)
+
+
+def test_a_run_where_nothing_valid_succeeds_says_why_and_what_to_do(reports):
+    report = reports[EveryValidRequestRefused]
+    assert report.failed_rules[0] == "valid_requests_succeed"
+    # The success probes had nothing to judge with the example body: not applicable, so only
+    # the run's own verdict stands between this server and a pass.
+    assert report.result("valid_request_succeeds").outcome is Outcome.NOT_APPLICABLE
+    assert report.result("contract_positive_data_acceptance").outcome is Outcome.PASSED
+    message = report.result("valid_requests_succeed").findings[0].message
+    assert "422 value_error.confluence_not_found" in message
+    assert "give --body-file" in message
 
 
 def test_a_failing_command_exits_1_and_says_why_in_junit(live_settings, confluence, tmp_path):

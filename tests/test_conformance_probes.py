@@ -36,7 +36,9 @@ def test_every_probe_module_is_a_reported_family():
     modules = {module.name for module in pkgutil.iter_modules(conformance.probes.__path__)}
     assert modules == set(FAMILIES)
     families = [probe.function.__module__.rpartition(".")[2] for probe in PROBES]
-    assert families == sorted(families, key=FAMILIES.index)
+    assert families == sorted(families, key=list(FAMILIES).index)
+    # Every probe has a severity: its own, or its family's.
+    assert all(probe.severity is not None for probe in PROBES)
     assert set(families) == set(FAMILIES)
 
 
@@ -48,7 +50,7 @@ def test_probes_are_named_once_and_described():
     assert ordered == [
         f"checks_run_in_contract_order[{pair}]"
         for pair in ("401-before-413", "413-before-415", "415-before-400", "400-before-422",
-                     "422-before-403")
+                     "422-before-403", "422-url-before-403")
     ]  # fmt: skip
 
 
@@ -91,3 +93,20 @@ def test_expectations_name_what_was_missing():
     expect_items(listed, (("header", "x-tenantid"), "type_error.uuid"))
     with pytest.raises(ProbeFailure, match=r"\['body', 'username'\] value_error.missing; got"):
         expect_items(listed, (("body", "username"), "value_error.missing"))
+
+
+def test_a_type_family_matches_any_word_after_it():
+    extra = answer(422, {"detail": [item(["body", "web_url_instance"], "value_error.url.extra")]})
+    expect_items(extra, (("body", "web_url_instance"), "value_error.url.*"))
+    with pytest.raises(ProbeFailure):
+        expect_items(extra, (("body", "instance_url"), "value_error.url.*"))
+    bare = answer(422, {"detail": [item(["body", "web_url_instance"], "value_error.url.")]})
+    with pytest.raises(ProbeFailure):
+        expect_items(bare, (("body", "web_url_instance"), "value_error.url.*"))
+
+
+def test_a_hint_says_what_the_run_assumed():
+    accepted = answer(200, {"spaces": []})
+    with pytest.raises(ProbeFailure, match=r"expected 422 \(give --allows-http\); got 200"):
+        expect_items(accepted, (("body", "instance_url"), "value_error.url.scheme"),
+                     hint="give --allows-http")  # fmt: skip

@@ -5,22 +5,37 @@ from __future__ import annotations
 import json
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import jwt
 import pytest
 
 from conformance import Options, run_conformance
 from conformance.curl import Redactor, render_curl
-from conformance.exchange import Exchange, Received, RunFacts, SentRequest, header_map
+from conformance.deployment import Deployment
+from conformance.exchange import (
+    Exchange,
+    Received,
+    RunFacts,
+    SentRequest,
+    header_lines,
+    header_map,
+)
 from conformance.fuzzing import STRICTER_EXPECTATIONS, SchemathesisRun, read_events
-from conformance.report import Finding, Kind, Outcome, Report, RuleResult
+from conformance.mint import main as mint_main
+from conformance.replay import python_command, replay_instructions
+from conformance.report import Finding, Kind, Outcome, Report, RuleResult, Severity
 from conformance.rules import RULES, RuleViolation, rule_named
 from conformance.runner import ConformanceError
 from conformance.spec import Spec, default_spec_path, without_prefer
 from conformance.tokens import CredentialsMissing, Tokens
-from conformance.vocabulary import is_business_422_type, same_uuid
+from conformance.valid_requests import ValidRequests
+from conformance.vocabulary import MOCK_DEVELOPMENT_SECRET, is_business_422_type, same_uuid
+from service.settings import DEV_JWT_SECRET
 from tests.support.bodies import EXAMPLE_BODY
 from tests.support.tokens import TENANT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SECRET = "unit-test-secret-for-the-conformance-harness-0123456789"
 URL = "http://127.0.0.1:9/v2/confluence/space-listing"
@@ -210,10 +225,6 @@ def test_rate_limited_has_retry_after(value, ok):
         ),
         ({"spaces": [{"key": "KB", "name": "K", "type": "global"}]}, "status"),
         (
-            {"spaces": [{"key": "KB", "name": "K", "type": "global", "status": "deleted"}]},
-            "archived",
-        ),
-        (
             {
                 "spaces": [
                     {"key": "KB", "name": "K", "type": "global", "status": "current", "id": 1}
@@ -227,6 +238,30 @@ def test_rate_limited_has_retry_after(value, ok):
 def test_spaces_have_required_fields(body, broken):
     message = judge("spaces_have_required_fields", exchange(200, body))
     assert (message is None) if broken is None else broken in (message or "")
+
+
+@pytest.mark.parametrize(
+    ("type_", "status", "broken"),
+    [
+        ("global", "current", None),
+        ("team_hub", "draft", None),  # words nobody has seen yet are fine
+        ("global", "CURRENT", "status"),
+        ("global", "in review", "status"),
+        ("Knowledge-Base", "current", "type"),
+        ("", "current", "type"),
+        ("__", "current", "type"),
+        ("global", "current\n", "status"),  # a pattern's `$` would let this through
+        ("global", "Ärchived", "status"),
+    ],
+)
+def test_space_type_and_status_are_words(type_, status, broken):
+    space = {"key": "KB", "name": "K", "type": type_, "status": status}
+    message = judge("space_type_and_status_are_words", exchange(200, {"spaces": [space]}))
+    if broken is None:
+        assert message is None
+    else:
+        assert f"Space {broken} is not a word" in message
+        assert "^[a-z][a-z_]*$" in message
 
 
 def test_no_api_token_echoed_never_quotes_the_token():
@@ -325,14 +360,66 @@ def test_minted_tokens_carry_the_claims_the_target_checks():
     with pytest.raises(jwt.InvalidAudienceError):
         jwt.decode(tokens.wrong_audience(), SECRET, algorithms=["HS256"], audience="api")
     assert jwt.get_unverified_header(tokens.unsigned())["alg"] == "none"
+    assert "exp" not in jwt.decode(
+        tokens.without_expiry(), SECRET, algorithms=["HS256"], audience="api"
+    )
+    claimed = tokens.with_tenant_claim("not-a-uuid", "not-a-uuid")
+    assert jwt.decode(claimed, SECRET, algorithms=["HS256"], audience="api")["org"] == "not-a-uuid"
     # Every token made from the secret or the valid token is printed under a placeholder.
     assert set(tokens.placeholders.values()) >= {
         "SPACEGATE_CONFORMANCE_TOKEN",
         "SPACEGATE_CONFORMANCE_EXPIRED_TOKEN",
+        "SPACEGATE_CONFORMANCE_NO_EXP_TOKEN",
         "SPACEGATE_CONFORMANCE_NO_TENANT_TOKEN",
         "SPACEGATE_CONFORMANCE_TAMPERED_TOKEN",
         "SPACEGATE_CONFORMANCE_WRONG_AUDIENCE_TOKEN",
+        "SPACEGATE_CONFORMANCE_TENANT_CLAIM_NOT_A_UUID_TOKEN",
     }
+    # ... and each of those minted from the secret has the recipe that makes it again.
+    assert set(tokens.recipes) == set(tokens.placeholders.values())
+
+
+@pytest.mark.parametrize(
+    ("variable", "make"),
+    [
+        ("SPACEGATE_CONFORMANCE_TOKEN", lambda tokens: tokens.valid),
+        ("SPACEGATE_CONFORMANCE_EXPIRED_TOKEN", lambda tokens: tokens.expired()),
+        ("SPACEGATE_CONFORMANCE_NO_EXP_TOKEN", lambda tokens: tokens.without_expiry()),
+        ("SPACEGATE_CONFORMANCE_WRONG_AUDIENCE_TOKEN", lambda tokens: tokens.wrong_audience()),
+        (
+            "SPACEGATE_CONFORMANCE_TENANT_CLAIM_BRACES_TOKEN",
+            lambda tokens: tokens.with_tenant_claim("{" + TENANT + "}", "braces"),
+        ),
+    ],
+)
+def test_the_replay_line_mints_a_token_with_the_same_claims(variable, make):
+    """What the summary tells a person to run gives the token of the curl line, but for times."""
+    tokens = Tokens.from_environment(
+        TENANT, environ={"SPACEGATE_JWT_SECRET": SECRET}, audience="api", tenant_claim="org"
+    )
+    token = make(tokens)
+    line = replay_instructions(tokens, body_file=None)[variable]
+    assert line.startswith(f'export {variable}="$(')
+    completed = subprocess.run(
+        ["bash", "-c", f"{line.split('  # ')[0]}; printf %s \"${variable}\""],
+        env={"SPACEGATE_JWT_SECRET": SECRET, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    options = {"algorithms": ["HS256"], "options": {"verify_exp": False, "verify_aud": False}}
+    replayed = jwt.decode(completed.stdout, SECRET, **options)
+    original = jwt.decode(token, SECRET, **options)
+    for claims in (replayed, original):
+        issued = claims.pop("iat")
+        if "exp" in claims:
+            claims["exp"] = claims["exp"] > issued  # times differ; expired or not must not
+    assert replayed == original
+
+
+def test_the_mint_command_needs_the_secret_from_the_environment():
+    assert mint_main(["expired", "--tenant", TENANT], environ={}) == 2
 
 
 # curl lines
@@ -536,6 +623,8 @@ def test_report_summary_and_junit_name_every_rule():
         ({"tenant": "not-a-uuid"}, "--tenant"),
         ({"phases": ("stateful",)}, "phase"),
         ({"max_examples": 0}, "--max-examples"),
+        ({"origin": "https://app.example/"}, "--origin"),
+        ({"origin": "app.example"}, "--origin"),
     ],
 )
 def test_options_are_checked_before_anything_is_sent(changes, error):
@@ -559,9 +648,19 @@ def test_a_granted_preflight_is_the_cors_layers_affair():
         method="OPTIONS",
         request_headers=preflight,
         raw_body=b"OK",
-        headers={"content-type": "text/plain"},
+        headers={"content-type": "text/plain", "access-control-allow-origin": "*"},
     )
     assert not rule_named("answers_are_json").applies(granted)
+    # A 2xx that does not allow the origin is a refusal a browser cannot read: JSON too.
+    unshared = exchange(
+        200,
+        None,
+        method="OPTIONS",
+        request_headers=preflight,
+        raw_body=b"OK",
+        headers={"content-type": "text/plain", "access-control-allow-origin": "https://x.example"},
+    )
+    assert "text/plain" in judge("answers_are_json", unshared)
     refused = exchange(
         400,
         {"detail": "refused", "code": "cors_refused"},
@@ -571,3 +670,147 @@ def test_a_granted_preflight_is_the_cors_layers_affair():
     )
     assert "text/plain" in judge("answers_are_json", refused)
     assert judge("error_body_has_detail_and_code", refused) is None
+
+
+# Severity, replay, the run's own verdicts
+
+
+def test_failures_are_listed_most_severe_first():
+    ex = exchange(405, {"detail": "x", "code": "method_not_allowed"}, method="QUERY")
+    minor = RuleResult("unsupported_method", Kind.SCHEMATHESIS, "405", severity=Severity.MINOR)
+    minor.record_failure(Finding("expected 405", ex))
+    critical = RuleResult(
+        "spaces_have_required_fields", Kind.CONTRACT, "spaces", severity=Severity.CRITICAL
+    )
+    critical.record_failure(Finding("Missing `spaces`", exchange(200, {"results": []})))
+    major = RuleResult("documented_response", Kind.CONTRACT, "doc", severity=Severity.MAJOR)
+    major.record_failure(Finding("Undocumented status", ex))
+    report = Report(target="http://t", spec="openapi.yaml", results=[minor, major, critical])
+    assert report.failed_rules == [
+        "spaces_have_required_fields",
+        "documented_response",
+        "unsupported_method",
+    ]
+    summary = report.summary()
+    assert summary.index("1. [critical] spaces_have_required_fields") < summary.index(
+        "3. [minor] unsupported_method"
+    )
+
+
+def test_the_summary_says_how_to_set_the_variables_its_curl_lines_use():
+    tokens = Tokens.from_environment(TENANT, environ={"SPACEGATE_JWT_SECRET": SECRET})
+    expired = tokens.expired()
+    tokens.without_expiry()  # minted, but in no failing request: not listed
+    failed = RuleResult("expired_token_is_401", Kind.PROBE, "Expired is a 401")
+    failed.record_failure(
+        Finding(
+            "Wrong answer: expected 401; got 200",
+            exchange(200, {"spaces": []}, request_headers={"authorization": f"Bearer {expired}"}),
+        )
+    )
+    report = Report(
+        target="http://t",
+        spec="openapi.yaml",
+        results=[failed],
+        redactor=Redactor(tokens.placeholders),
+        replay=replay_instructions(tokens, body_file=Path("confluence.json")),
+    )
+    summary = report.summary()
+    assert expired not in summary
+    assert '"authorization: Bearer $SPACEGATE_CONFORMANCE_EXPIRED_TOKEN"' in summary
+    assert 'export SPACEGATE_CONFORMANCE_EXPIRED_TOKEN="$(' in summary
+    assert f"-m conformance.mint expired --tenant {TENANT})" in summary
+    assert "NO_EXP" not in summary
+    # The interpreter that ran the harness, as a path a person can type here.
+    assert replay_instructions(tokens, body_file=None)["SPACEGATE_CONFORMANCE_TOKEN"].split(
+        '"$('
+    )[1].startswith(python_command() + " -m conformance.mint valid")
+
+
+def test_the_replay_line_reads_the_api_token_from_the_body_file(tmp_path):
+    body_file = tmp_path / "confluence.json"
+    body_file.write_text(json.dumps(VALID_BODY))
+    tokens = Tokens.from_environment(TENANT, environ={"SPACEGATE_CONFORMANCE_TOKEN": "a.b.c"})
+    lines = replay_instructions(tokens, body_file=body_file)
+    assert "the token this run was given" in lines["SPACEGATE_CONFORMANCE_TOKEN"]
+    line = lines["SPACEGATE_CONFORMANCE_API_TOKEN"].split("  # ")[0]
+    completed = subprocess.run(
+        ["bash", "-c", f'{line}; printf %s "$SPACEGATE_CONFORMANCE_API_TOKEN"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert completed.stdout == VALID_BODY["api_token"]
+
+
+def test_repeated_headers_are_one_value_to_the_rules_and_two_lines_to_curl():
+    lines = [("Authorization", "Bearer a"), ("x-tenantid", TENANT), ("x-tenantid", TENANT)]
+    request = SentRequest("POST", URL, header_map(lines), b"{}", header_lines(lines), True)
+    assert request.headers["x-tenantid"] == f"{TENANT}, {TENANT}"
+    assert not same_uuid(request.headers["x-tenantid"], TENANT)
+    line = render_curl(request)
+    assert line.count(f"-H 'x-tenantid: {TENANT}'") == 2
+    assert "-H 'Accept:'" in line  # the request had none; curl must not add */*
+    # schemathesis' report leaves out what its client added: no Accept there is not "none".
+    reported = SentRequest("POST", URL, header_map(lines), b"{}", header_lines(lines))
+    assert "Accept" not in render_curl(reported)
+    empty = SentRequest("POST", URL, header_map({"x-tenantid": ""}), b"{}")
+    assert "-H 'x-tenantid;'" in render_curl(empty)  # sent empty, not left out
+
+
+def test_no_valid_request_succeeding_fails_the_run_and_names_the_fix():
+    spec = Spec(default_spec_path())
+    facts = RunFacts(tenant=TENANT, token="tok.en.value")
+    headers = {
+        "authorization": "Bearer tok.en.value",
+        "x-tenantid": TENANT,
+        "content-type": "application/json",
+    }
+    business = {"detail": [item(["body", "instance_url"], "not here", "value_error.url.host")]}
+    refused = exchange(422, business, request_headers=headers)
+    valid = ValidRequests(spec, facts, VALID_BODY)
+    valid.observe_probe(refused)
+    valid.observe_generated(refused)
+    # Not the run's valid request (another instance_url), nor schema-valid: not counted.
+    valid.observe_probe(exchange(422, business, request_headers=headers,
+                                 request_body=VALID_BODY | {"instance_url": "https://x.example"}))  # fmt: skip
+    valid.observe_generated(exchange(422, business, request_headers=headers,
+                                     request_body=VALID_BODY | {"username": ""}))  # fmt: skip
+    result = valid.result()
+    assert result.outcome is Outcome.FAILED
+    assert result.severity is Severity.CRITICAL
+    message = result.findings[0].message
+    assert "No schema-valid request succeeded" in message
+    assert "422 value_error.url.host (2)" in message
+    assert "--body-file" in message
+    valid.observe_generated(exchange(200, {"spaces": []}, request_headers=headers))
+    assert valid.result().outcome is Outcome.PASSED
+
+
+def test_the_harness_names_the_mocks_published_secret():
+    assert MOCK_DEVELOPMENT_SECRET == DEV_JWT_SECRET
+
+
+@pytest.mark.parametrize(
+    ("instance_url", "http", "private"),
+    [
+        ("https://acme.atlassian.net/wiki/rest/api", False, False),
+        ("http://confluence.example/rest/api", True, False),
+        ("https://10.1.2.3/rest/api", False, True),
+        ("http://127.0.0.1:8090/wiki/rest/api", True, True),
+        (None, False, False),
+    ],
+)
+def test_a_pinned_instance_url_says_what_the_deployment_allows(instance_url, http, private):
+    deployment = Deployment.of_run(
+        allows_http=False, allows_private_addresses=False, origin=None, instance_url=instance_url
+    )
+    assert (deployment.allows_http is not None) is http
+    assert (deployment.allows_private_addresses is not None) is private
+    told = Deployment.of_run(
+        allows_http=True, allows_private_addresses=True, origin="https://app.example",
+        instance_url=None,
+    )  # fmt: skip
+    assert told.allows_http == "--allows-http"
+    assert told.origin == "https://app.example"
+    assert told.origin_given

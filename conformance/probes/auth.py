@@ -64,6 +64,25 @@ def expired_token_is_401(client: ProbeClient) -> None:
 
 
 @probe()
+def token_without_exp_is_401(client: ProbeClient) -> None:
+    """A token without `exp`, one that would never expire, is a 401 invalid_token."""
+    _expect_invalid_token(client, client.tokens.without_expiry())
+
+
+@probe()
+def duplicate_authorization_is_401(client: ProbeClient) -> None:
+    """Authorization sent twice, even the same valid token twice, is a 401 invalid_token.
+
+    docs/contract.md#duplicate-headers: a proxy or log in front may read the other copy.
+    """
+    lines = [(name, value) for name, value in client.headers().items() if value is not None]
+    authorization = f"Bearer {client.tokens.valid}"
+    lines.insert(1, ("Authorization", authorization))
+    exchange = client.send(headers=lines, body=client.valid_body)
+    expect_status(exchange, 401, "invalid_token")
+
+
+@probe()
 def token_without_tenant_claim_is_401(client: ProbeClient) -> None:
     """A token without the tenant claim is a 401 invalid_token."""
     _expect_invalid_token(client, client.tokens.without_tenant_claim())

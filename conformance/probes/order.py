@@ -13,10 +13,11 @@ from conformance.expectations import expect_items, expect_status
 from conformance.probe_client import ProbeClient
 from conformance.probes.framing import oversized_body
 from conformance.probes.tenant import OTHER_TENANT
+from conformance.probes.urls import METADATA_HOST, instance_url_at
 from conformance.probing import ProbeFunction, probe
 
 
-def _ordered(first: int, then: int) -> Callable[[ProbeFunction], ProbeFunction]:
+def _ordered(first: int | str, then: int) -> Callable[[ProbeFunction], ProbeFunction]:
     return probe(name="checks_run_in_contract_order", variant=f"{first}-before-{then}")
 
 
@@ -53,3 +54,15 @@ def validation_before_tenant(client: ProbeClient) -> None:
     """An empty field under another tenant's x-tenantid: the 422 answers."""
     exchange = client.post(client.body(username=""), tenant=OTHER_TENANT)
     expect_items(exchange, (("body", "username"), "value_error.any_str.min_length"))
+
+
+@_ordered("422-url", 403)
+def url_rules_before_tenant(client: ProbeClient) -> None:
+    """A refused instance_url under another tenant's x-tenantid: the 422 answers.
+
+    The URL rules that need only configuration are judged with the other 422 items, before
+    the tenant (docs/contract.md#order-of-checks).
+    """
+    body = client.body(instance_url=instance_url_at(client, METADATA_HOST))
+    exchange = client.post(body, tenant=OTHER_TENANT)
+    expect_items(exchange, (("body", "instance_url"), "value_error.url.host"))

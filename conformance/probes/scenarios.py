@@ -22,5 +22,8 @@ def documented_scenario_answers(client: ProbeClient, scenario: Scenario) -> None
     A scenario that shares its name with a request-body example (`data-center`) is sent with
     that body: the mock answers only for the Confluence root the scenario was recorded with.
     """
-    body = client.spec.example_bodies().get(scenario.name, client.valid_body)
+    body = client.spec.example_body_for(scenario.name) or {
+        **client.spec.example_body(),
+        **client.pinned,
+    }
     expect_status(client.post(body, prefer=scenario.prefer), scenario.status)

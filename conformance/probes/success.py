@@ -42,6 +42,12 @@ def any_accept_gets_json(client: ProbeClient) -> None:
 
 
 @probe()
+def no_accept_gets_json(client: ProbeClient) -> None:
+    """A request with no `accept` header at all still gets the JSON 200."""
+    expect_success(client.post(accept=None))
+
+
+@probe()
 def body_at_size_limit_is_read(client: ProbeClient) -> None:
     """A body of exactly 64 KiB is read, not refused as too large."""
     body = client.body(conformance_padding="")

@@ -21,3 +21,25 @@ def other_tenant_token_is_403(client: ProbeClient) -> None:
     """A token for another tenant, sent with this tenant's x-tenantid, is a 403 tenant_mismatch."""
     token = client.tokens.for_tenant(OTHER_TENANT)
     expect_status(client.post(token=token), 403, "tenant_mismatch")
+
+
+def _non_uuid_claims(client: ProbeClient) -> dict[str, tuple[str, str]]:
+    claims = {
+        "not-a-uuid": "not-a-uuid",
+        # The run's own tenant, in forms a UUID parser reads as the same value.
+        "no-hyphens": client.tenant.replace("-", ""),
+        "braces": "{" + client.tenant + "}",
+        "urn": "urn:uuid:" + client.tenant,
+    }
+    return {label: (label, claim) for label, claim in claims.items()}
+
+
+@probe(variants=_non_uuid_claims)
+def non_uuid_tenant_claim_is_403(client: ProbeClient, case: tuple[str, str]) -> None:
+    """A token whose tenant claim is not a canonical UUID is a 403 tenant_mismatch, not a 401.
+
+    docs/contract.md#the-tenant: the token is valid; its tenant is not x-tenantid's.
+    """
+    label, claim = case
+    token = client.tokens.with_tenant_claim(claim, label)
+    expect_status(client.post(token=token), 403, "tenant_mismatch")

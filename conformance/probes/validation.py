@@ -67,6 +67,25 @@ def missing_tenant_is_422(client: ProbeClient) -> None:
 
 
 @probe()
+def duplicate_tenant_is_422(client: ProbeClient) -> None:
+    """x-tenantid sent twice, even the same value twice, is a 422 type_error.str on it.
+
+    docs/contract.md#duplicate-headers: one copy must not be chosen over the other.
+    """
+    lines = [(name, value) for name, value in client.headers().items() if value is not None]
+    lines.append(("x-tenantid", client.tenant))
+    exchange = client.send(headers=lines, body=client.valid_body)
+    expect_items(exchange, (("header", "x-tenantid"), "type_error.str"))
+
+
+@probe(variants=BODY_FIELDS)
+def lone_surrogate_is_422(client: ProbeClient, field: str) -> None:
+    """A lone surrogate (`"\\ud800"`) in a field is a 422 value_error.unicodeencode, not a 500."""
+    exchange = client.post(client.body(**{field: "conformance\ud800"}))
+    expect_items(exchange, (("body", field), "value_error.unicodeencode"))
+
+
+@probe()
 def header_and_body_problems_come_together(client: ProbeClient) -> None:
     """A bad x-tenantid, a missing field and an empty one make one 422 listing all three."""
     exchange = client.post(client.body(api_token=MISSING, username=""), tenant="not-a-uuid")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import NotRequired, TypedDict
 
 from service.confluence.errors import BadGateway
 
-__all__ = ["NOT_THE_LISTING", "Space", "page_spaces"]
+__all__ = ["NOT_THE_LISTING", "UNKNOWN_WORD", "Space", "page_spaces", "space_word"]
 
 NOT_THE_LISTING = "Confluence answered something that is not its space listing"
+
+# What a `type` or `status` with no letter left becomes (docs/contract.md#type-and-status).
+UNKNOWN_WORD = "unknown"
+_WORD = re.compile(r"[a-z][a-z_]*")
+_NOT_LETTERS = re.compile(r"[^a-z]+")
 
 
 class Space(TypedDict):
@@ -44,7 +51,12 @@ def _space(item: object, web_url: str, where: str) -> Space:
         raise BadGateway(
             f"{NOT_THE_LISTING} (a space without a text key, name, type or status at {where})"
         )
-    space: Space = {"key": key, "name": name, "type": type_, "status": status}
+    space: Space = {
+        "key": key,
+        "name": name,
+        "type": space_word(type_),
+        "status": space_word(status),
+    }
     space_id = item.get("id")
     # v1 sends a number, v2 a string; bool is an int to Python but not an id to anyone.
     if isinstance(space_id, int | str) and not isinstance(space_id, bool):
@@ -54,3 +66,21 @@ def _space(item: object, web_url: str, where: str) -> Space:
     if isinstance(webui, str) and webui:
         space["url"] = web_url + (webui if webui.startswith("/") else "/" + webui)
     return space
+
+
+def space_word(value: str) -> str:
+    """`type` or `status` as the contract's lower-case word (docs/contract.md#type-and-status).
+
+    A word (`global`, `draft`) is passed through as Confluence wrote it. Anything else is
+    normalised, never refused: accents and compatibility forms decomposed and their marks
+    dropped (`Ärchived`), case folded (`CURRENT`), every run of other characters one `_`
+    (`in review`), `_` stripped from both ends, and nothing left is `unknown`. Clients switch
+    on these values, so a value that is not a word must not reach them; failing a whole
+    listing over one space's label would be worse.
+    """
+    if _WORD.fullmatch(value):
+        return value
+    decomposed = unicodedata.normalize("NFKD", value)
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    word = _NOT_LETTERS.sub("_", letters.casefold()).strip("_")
+    return word or UNKNOWN_WORD

@@ -42,7 +42,8 @@ Personas (all flavors unless said):
 
 - listings: ``three`` (KB, IT, HR), ``empty``, ``many`` (10,000), ``over-a-thousand`` (1,234), ``personal-and-archived``,
   ``unicode``, ``big-page`` (one ~20 MB page), ``v1-forms`` (63 spaces, v1/dc pages of at most
-  10 whose ``next`` cycles through ``/rest/...``, ``rest/...`` and an absolute URL).
+  10 whose ``next`` cycles through ``/rest/...``, ``rest/...`` and an absolute URL), ``odd-words`` (``type`` and ``status``
+  never seen, or not words at all: ``draft``, ``CURRENT``, ``in review``, ``Ärchived``, ``__``, empty).
 - APIs gone: ``v2-gone`` (v2 JSON 404), ``v1-gone`` (v1 and dc 410 text), ``both-gone``.
 - auth layer, whatever the token: ``legacy-401`` (text), ``dc-html-401`` (HTML),
   ``basic-disabled`` (403 JSON).

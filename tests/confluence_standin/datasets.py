@@ -38,6 +38,7 @@ PERSONAS: frozenset[str] = frozenset(
         "over-a-thousand",
         "personal-and-archived",
         "unicode",
+        "odd-words",
         "v1-forms",
         "v2-gone",
         "v1-gone",
@@ -134,6 +135,20 @@ _UNICODE = (
     Space(196620, "COMB", "Combining: e\u0301 vs é, Ångström"),
 )
 
+# `type` and `status` as nobody has seen them yet: new words, and values that are not words at
+# all, which a client must get as the contract's words (docs/contract.md#type-and-status).
+_ODD_WORDS = (
+    Space(393217, "DRAFT", "Drafts", status="draft"),
+    Space(393218, "COLLAB", "Collaboration", type="collaboration"),
+    Space(393219, "HUB", "Team Hub", type="team_hub"),
+    Space(393220, "LOUD", "Shouted", type="GLOBAL", status="CURRENT"),
+    Space(393221, "REVIEW", "Under Review", status="in review"),
+    Space(393222, "UMLAUT", "Umlaut", status="Ärchived"),
+    Space(393223, "BLANK", "Blank Type", type=""),
+    Space(393224, "UNDER", "Underscores", type="__"),
+    Space(393225, "MIXED", "Mixed", type="Knowledge-Base 2", status=" current\n"),
+)
+
 _ADJECTIVES = ("Blue", "Quiet", "Rapid", "Northern", "Shared", "Legacy", "Open", "Secure")
 _NOUNS = ("Ops", "Design", "Finance", "Research", "Support", "Platform", "Sales", "Docs", "Labs")
 
@@ -212,6 +227,8 @@ def _dataset(persona: str) -> Sequence[Space]:
             return _PERSONAL_AND_ARCHIVED
         case "unicode":
             return _UNICODE
+        case "odd-words":
+            return _ODD_WORDS
         case "v1-forms":
             return _v1_forms()
         case "big-page":
