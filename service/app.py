@@ -36,6 +36,7 @@ from service.logs import remember_secrets
 from service.problems import Loc, Problem
 from service.request_context import InFlight, RequestContext
 from service.resources import spec_path
+from service.served_spec import SPEC_JSON_PATH, add_spec_routes
 from service.settings import Settings
 from service.transports import transport_for
 from service.url_rule import url_policy, url_rule
@@ -119,7 +120,10 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         lifespan=lifespan,
         security_map={"bearer": _bearer_handler(TokenVerifier(settings))},
         validator_map=validator_map([url_rule(policy), _transport_rule(transport)]),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
+        # Swagger UI on the document as written (add_spec_routes), not on Connexion's rewrite.
+        swagger_ui_options=SwaggerUIOptions(
+            swagger_ui=True, swagger_ui_path="/ui", serve_spec=False, spec_path=SPEC_JSON_PATH
+        ),
     )
     app.add_api(
         spec_path(),
@@ -146,6 +150,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/", "home", home, methods=["GET"])
+    add_spec_routes(app, spec_path())
     scenarios = transport.scenarios()
     if scenarios is not None:
 
