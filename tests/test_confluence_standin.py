@@ -681,13 +681,17 @@ def test_command_line_serves_until_interrupted() -> None:
 # --- listings of any size, and what large-site tests need ----------------------------------
 
 
-@pytest.mark.parametrize(("root", "pages"), [("v2", 21), ("v1", 21), ("dc", 201), ("dc-context", 201)])
+@pytest.mark.parametrize(
+    ("root", "pages"), [("v2", 21), ("v1", 21), ("dc", 201), ("dc-context", 201)]
+)
 def test_sized_listing_pages_at_each_flavors_cap(
     confluence: StandIn, session: requests.Session, root: str, pages: int
 ) -> None:
     flavor = ROOTS[root][1]
     limit = {"v2": 250, "v1": 250}.get(root, 1000)
-    spaces, nexts = walk(session, f"{listing(confluence, root)}?limit={limit}", "spaces-5001", flavor)
+    spaces, nexts = walk(
+        session, f"{listing(confluence, root)}?limit={limit}", "spaces-5001", flavor
+    )
     assert len(nexts) + 1 == pages
     assert spaces == confluence.expected_spaces("spaces-5001", flavor)
     assert len({s["key"] for s in spaces}) == 5001
