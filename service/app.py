@@ -28,6 +28,7 @@ from service import __version__
 from service.auth import TokenVerifier, authorization_header
 from service.body_guard import BodyGuard
 from service.confluence.client import ClientOptions
+from service.confluence.page_threads import PageThreads
 from service.confluence.transport import Transport
 from service.cors import Cors
 from service.error_table import install_error_table
@@ -96,18 +97,22 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     remember_secrets(settings.jwt_secret, process_wide=True)
     policy = url_policy(settings, enforce_allow_list=transport.reaches_network)
     pool = WorkerPool(settings.worker_threads)
+    # As many again for pages fetched ahead, borrowed only when free (docs/design.md#paging).
+    page_threads = PageThreads(settings.worker_threads)
     in_flight = InFlight()
     listing = SpaceListing(
         transport,
         ClientOptions.from_settings(settings),
         tenant_claim=settings.tenant_claim,
         pool=pool,
+        page_threads=page_threads,
     )
     operations = {"listSpaces": _as_function(listing.list_spaces)}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
+        page_threads.close()
         transport.close()
 
     middlewares = list(ConnexionMiddleware.default_middlewares)
@@ -140,6 +145,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
                 "version": __version__,
                 # this worker process's load, for a load balancer to see
                 "worker_threads": threads,
+                "page_threads": {"size": page_threads.size, "busy": page_threads.busy},
                 "saturated": threads["busy"] >= threads["size"],
                 "requests_in_progress": in_flight.count,
             }

@@ -792,3 +792,25 @@ def test_concurrency_is_counted_per_username(confluence: StandIn) -> None:
     assert sorted(r.in_flight for r in confluence.requests if r.username == slow) == [1, 2, 3]
     confluence.clear()
     assert confluence.most_in_flight(slow) == 0
+
+
+def test_no_v2_lists_a_cloud_site_through_v1_only(
+    confluence: StandIn, session: requests.Session
+) -> None:
+    user = "spaces-30+no-v2"
+    v2 = get(session, listing(confluence, "v2"), user)
+    assert v2.status_code == 404
+    spaces, _ = walk(session, listing(confluence, "v1"), user, "v1")
+    assert spaces == confluence.expected_spaces(user, "v1")
+
+
+def test_requests_record_their_status_and_arrival(
+    confluence: StandIn, session: requests.Session
+) -> None:
+    confluence.clear()
+    before = time.monotonic()
+    get(session, listing(confluence, "v2"), "spaces-30+no-v2")
+    get(session, listing(confluence, "v1"), "spaces-30+no-v2")
+    first, second = confluence.requests
+    assert (first.status, second.status) == (404, 200)
+    assert before <= first.at <= second.at <= time.monotonic()

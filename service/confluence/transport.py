@@ -70,8 +70,9 @@ class LiveTransport:
     """Real HTTP(S) to Confluence, through one shared `GuardedHTTPAdapter`.
 
     The adapter (and its connection pools) is shared by all concurrent API requests; its
-    pool keeps up to `worker_threads` connections per Confluence host, one per worker that
-    may be talking to it, so keep-alive connections are reused instead of discarded.
+    pool keeps up to `2 * worker_threads` connections per Confluence host, one per thread that
+    may be talking to it (worker threads, and as many page threads), so keep-alive
+    connections are reused instead of discarded.
     """
 
     mode = "live"
@@ -81,7 +82,7 @@ class LiveTransport:
     def __init__(self, policy: UrlPolicy, *, worker_threads: int) -> None:
         self.policy = policy
         self._adapter = GuardedHTTPAdapter(
-            policy, pool_connections=_POOLED_HOSTS, pool_maxsize=max(worker_threads, 1)
+            policy, pool_connections=_POOLED_HOSTS, pool_maxsize=2 * max(worker_threads, 1)
         )
 
     def request_problems(self, headers: Mapping[str, str]) -> list[Problem]:

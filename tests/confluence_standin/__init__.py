@@ -11,7 +11,7 @@ Usage::
         requests.get(f"{confluence.url}/wiki/api/v2/spaces", auth=("many", VALID_TOKEN))
         confluence.expected_spaces("many", flavor="v2")   # what a full listing must yield
         confluence.requests          # RecordedRequest(method, path_with_query, headers, username,
-                                     #                 in_flight)
+                                     #                 in_flight, status, at)
         confluence.most_in_flight("spaces-5000")  # the most requests of one user at once
         confluence.clear()           # forget requests, reset the personas' counters
 
@@ -65,7 +65,8 @@ Personas (all flavors unless said):
   ``page-<K>`` (v1/dc pages of up to K), ``undercount`` (v1/dc ``next`` links whose ``start``
   advances by half of what the page served), ``throttle-at-<S>`` (429s for
   ``THROTTLE_SECONDS`` from the request for the page at position S, once until ``clear()``),
-  ``fail-at-<S>`` (that page always 503), ``delay-<MS>`` (this persona's page delay), e.g.
+  ``fail-at-<S>`` (that page always 503), ``delay-<MS>`` (this persona's page delay),
+  ``no-v2`` (v2 answers 404: a Cloud root is listed through v1), e.g.
   ``spaces-20000+page-50+undercount`` (see ``datasets.Sized``).
 
 Concurrency: ``in_flight`` of each recorded request, and ``most_in_flight(username)``, count the

@@ -98,8 +98,9 @@ def persona_of(username: str | None) -> str:
     return name if name in PERSONAS or Sized.of(name) is not None else "three"
 
 
-_SIZED = re.compile(r"spaces-([0-9]{1,7})((?:\+[a-z]+(?:-[a-z]+)*(?:-[0-9]{1,7})?)*)")
-_MODIFIER = re.compile(r"([a-z]+(?:-[a-z]+)*?)(?:-([0-9]{1,7}))?")
+_WORDS = r"[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*"
+_SIZED = re.compile(rf"spaces-([0-9]{{1,7}})((?:\+{_WORDS}(?:-[0-9]{{1,7}})?)*)")
+_MODIFIER = re.compile(rf"({_WORDS}?)(?:-([0-9]{{1,7}}))?")
 _MOST_SIZED = 1_000_000
 
 
@@ -118,7 +119,8 @@ class Sized:
       ``clear()``;
     - ``fail-at-<S>``: the page at position S always answers 503, without Retry-After;
     - ``delay-<MS>``: pages of this persona come after MS milliseconds instead of the
-      stand-in's ``page_delay``.
+      stand-in's ``page_delay``;
+    - ``no-v2``: v2 answers 404, so a Cloud root is listed through v1.
 
     Example: ``spaces-20000+page-50+undercount``.
     """
@@ -129,6 +131,7 @@ class Sized:
     throttle_at: int | None = None
     fail_at: int | None = None
     delay: float | None = None
+    no_v2: bool = False
 
     @classmethod
     def of(cls, persona: str) -> Sized | None:
@@ -142,6 +145,8 @@ class Sized:
             match (name, value):
                 case ("undercount", None):
                     fields["undercount"] = True
+                case ("no-v2", None):
+                    fields["no_v2"] = True
                 case ("page", int(size)) if size > 0:
                     fields["page"] = size
                 case ("throttle-at", int(position)):

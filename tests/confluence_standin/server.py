@@ -122,7 +122,8 @@ class RecordedRequest:
     """One request as the stand-in received it; `username` comes from Basic auth, if any.
 
     `in_flight` counts the requests of the same username being answered when it arrived,
-    itself included: the concurrency one listing puts on Confluence.
+    itself included: the concurrency one listing puts on Confluence. `status` is what it was
+    answered, `at` when it arrived (time.monotonic()).
     """
 
     method: str
@@ -130,6 +131,8 @@ class RecordedRequest:
     headers: dict[str, str]
     username: str | None
     in_flight: int = 1
+    status: int | None = None
+    at: float = 0.0
 
 
 @dataclass
@@ -460,8 +463,23 @@ class _Site:
     def answer(self, method: str, target: str, raw_headers: Message, in_flight: int = 1) -> Reply:
         headers = _Headers({name.lower(): value for name, value in raw_headers.items()})
         username, token = _basic_credentials(headers.get("authorization"))
+        at = time.monotonic()
+        reply = self._reply(method, target, headers, username, token)
+        recorded = RecordedRequest(
+            method, target, headers, username, in_flight, status=reply.status, at=at
+        )
         with self._lock:
-            self._requests.append(RecordedRequest(method, target, headers, username, in_flight))
+            self._requests.append(recorded)
+        return reply
+
+    def _reply(
+        self,
+        method: str,
+        target: str,
+        headers: _Headers,
+        username: str | None,
+        token: str | None,
+    ) -> Reply:
         host = headers.get("host") or f"127.0.0.1:{self.port}"
         split = urlsplit(target)
         route = _ROUTES.get(split.path)
@@ -525,6 +543,8 @@ class _Site:
             case "wrong-shape":
                 return self._paced(_json(200, {"items": []}))
         sized = call.sized
+        if sized is not None and sized.no_v2 and flavor == "v2":
+            return _v2_not_found()
         if sized is not None:
             refusal = self._sized_refusal(call, sized)
             if refusal is not None:
