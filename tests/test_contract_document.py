@@ -124,4 +124,4 @@ def test_the_wheel_carries_the_contract_and_the_cassettes(tmp_path):
     names = set(zipfile.ZipFile(io.BytesIO(wheel.read_bytes())).namelist())
     assert "service/openapi.yaml" in names
     assert "service/cassettes/default.yaml" in names
-    assert {"mocks/transport.py", "service/app.py"} <= names
+    assert {"mocks/web.py", "service/app.py"} <= names
