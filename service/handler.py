@@ -1,4 +1,4 @@
-"""The operation `listSpaces`: tenant check, then the Confluence client through the transport."""
+"""The operation `listSpaces`: tenant check, then the Confluence client through its adapter."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from connexion import request
 from starlette.responses import Response
 
 from service.auth import check_tenant
-from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
+from service.confluence.client import (
+    ClientOptions,
+    ConfluenceClient,
+    Credentials,
+    PinnableAdapter,
+)
 from service.confluence.errors import UpstreamTimeout
 from service.confluence.page_threads import PageThreads
-from service.confluence.transport import Transport
 from service.listing_body import ListingBody
 from service.request_context import request_arrival
 from service.worker_pool import QueueTimeout, WorkerPool
@@ -28,37 +32,35 @@ def _no_wait(_seconds: float) -> None:
 class SpaceListing:
     def __init__(
         self,
-        transport: Transport,
+        adapter: PinnableAdapter,
         options: ClientOptions,
         *,
         tenant_claim: str,
         pool: WorkerPool,
         page_threads: PageThreads | None = None,
     ) -> None:
-        self._transport = transport
+        self._adapter = adapter
         self._options = options
         self._tenant_claim = tenant_claim
         self._pool = pool
         self._page_threads = page_threads
 
     async def list_spaces(self, body: dict[str, Any], token_info: dict[str, Any]) -> Response:
-        headers = request.headers
         # The token was verified before validation; the tenant is compared after it, so that a
         # malformed x-tenantid is a 422 and not a 403 (docs/contract.md#order-of-checks).
-        check_tenant(token_info, self._tenant_claim, headers["x-tenantid"])
-        adapter = self._transport.adapter_for(headers)
+        check_tenant(token_info, self._tenant_claim, request.headers["x-tenantid"])
         arrival = request_arrival.get(None)
         since = time.monotonic() if arrival is None else arrival
         credentials = Credentials(username=body["username"], api_token=body["api_token"])
 
         def listing(gone: threading.Event | None) -> ListingBody:
             client = ConfluenceClient(
-                adapter,
+                self._adapter,
                 self._options,
                 # Pages are fetched ahead on borrowed threads only where sending blocks: on
                 # the event loop (an adapter answering from memory) they would only add hops.
                 page_threads=None if gone is None else self._page_threads,
-                # A transport answering from memory has nothing to wait for: its retry waits
+                # An adapter answering from memory has nothing to wait for: its retry waits
                 # pass at once (still counted against the budget), so the event loop never
                 # sleeps. A thread's waits end early when the client goes.
                 sleep=_no_wait if gone is None else gone.wait,
@@ -72,7 +74,7 @@ class SpaceListing:
             )
             return ListingBody.of(pages)
 
-        if not self._transport.blocking:
+        if not self._adapter.blocking:
             return listing(None).response()
         deadline = since + self._options.deadline_seconds
         try:
