@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["RequestWindow", "Ticket", "WindowClosed"]
 
+# Longer waits for the lock are cut up (an arbitrary deadline overflows the lock's timeout).
+_LONGEST_WAIT = 3600.0
+
 
 class WindowClosed(Exception):
     """The listing is over (or this page was dropped from it): the request must not go."""
@@ -83,7 +86,7 @@ class RequestWindow:
                     if self._waiting[0] is entry and self._in_use < self.size and not held:
                         self._in_use += 1
                         return True
-                    timeout = deadline - now
+                    timeout = min(deadline - now, _LONGEST_WAIT)
                     if held:
                         timeout = min(timeout, self._hold_until - now)
                     self._lock.wait(timeout)
