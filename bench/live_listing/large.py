@@ -26,6 +26,7 @@ import requests
 
 from bench.common import BenchError, machine
 from bench.live_listing import service as served
+from bench.live_listing.service import add_page_delay
 from service.settings import Settings
 from tests.confluence_standin import VALID_TOKEN, StandIn
 from tests.support.bodies import standin_body
@@ -52,9 +53,7 @@ SITES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spaces", type=int, default=100_000, help="spaces (default 100,000)")
-    parser.add_argument(
-        "--page-delay", type=float, default=0.05, help="seconds per page (default 0.05)"
-    )
+    add_page_delay(parser)
     parser.add_argument(
         "--compare-with",
         type=Path,

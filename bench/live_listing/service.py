@@ -7,6 +7,7 @@ started: memory figures are that worker's (the process that holds the listings).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import secrets
@@ -25,6 +26,7 @@ from tests.support.tokens import auth_headers
 
 __all__ = [
     "MIB",
+    "add_page_delay",
     "memory",
     "mib",
     "post_listing",
@@ -108,3 +110,10 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def mib(n: float) -> str:
     return f"{n / MIB:.1f} MiB"
+
+
+def add_page_delay(parser: argparse.ArgumentParser) -> None:
+    """`--page-delay S`: how long the stand-in waits before each page (50 ms by default)."""
+    parser.add_argument(
+        "--page-delay", type=float, default=0.05, help="seconds per page (default 0.05)"
+    )

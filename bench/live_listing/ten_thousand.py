@@ -35,6 +35,7 @@ import requests
 from bench.common import BenchError, machine
 from bench.live_listing.service import (
     MIB,
+    add_page_delay,
     memory,
     mib,
     post_listing,
@@ -320,9 +321,7 @@ def table(result: dict[str, Any]) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=9, help="interleaved pairs (default 9)")
-    parser.add_argument(
-        "--page-delay", type=float, default=0.05, help="seconds per page (default 0.05)"
-    )
+    add_page_delay(parser)
     parser.add_argument("--warmup", type=int, default=1, help="untimed pairs first (default 1)")
     parser.add_argument(
         "--memory-requests", type=int, default=30, help="requests in the memory phase (30)"

@@ -24,7 +24,13 @@ from typing import Any
 import requests
 
 from bench.common import BenchError, machine
-from bench.live_listing.service import post_listing, running_service, service_env, summary
+from bench.live_listing.service import (
+    add_page_delay,
+    post_listing,
+    running_service,
+    service_env,
+    summary,
+)
 from service.settings import Settings
 from tests.confluence_standin import StandIn
 from tests.support.bodies import standin_body
@@ -34,9 +40,7 @@ TARGET_OVER_FLOOR = 1.5
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="listings of each (default 3)")
-    parser.add_argument(
-        "--page-delay", type=float, default=0.05, help="seconds per page (default 0.05)"
-    )
+    add_page_delay(parser)
     parser.add_argument("--spaces", type=int, default=20_000, help="spaces (default 20,000)")
     parser.add_argument("--page-size", type=int, default=50, help="spaces a page (default 50)")
 
