@@ -5,8 +5,10 @@ pages it expects to follow. While the window allows, those are fetched ahead on 
 threads (`PageThreads`). When the listing gets to a page, it takes what was fetched if it was
 fetched at the URL it now wants, and drops everything fetched ahead otherwise (a short page,
 a `next` that changed form): the answer is the one sequential paging gives, and what ran
-ahead is at most one window of requests. With no thread to borrow, the listing fetches the
-page itself.
+ahead is at most one window of requests. The listing fetches no further ahead than it has
+come (with two pages read, two in flight): a short listing costs no request past its end, and
+the window opens as the listing proves long. With no thread to borrow, the listing fetches
+the page itself.
 """
 
 from __future__ import annotations
@@ -76,12 +78,15 @@ class ReadAhead(Generic[T]):
             head = self._launch(position, url)
             if head is None:
                 return self._fetch(url, Ticket(position))
-        self._fill(position + 1 + len(self._ahead), expected)
+        self._fill(position, expected)
         return head.future.result(timeout=max(0.0, self._time_left()) + _GRACE_SECONDS)
 
-    def _fill(self, position: int, urls: Iterator[str]) -> None:
-        # The page being taken counts: at most `size` pages are fetched ahead of the reader.
-        while 1 + len(self._ahead) < self._window.size:
+    def _fill(self, taken: int, urls: Iterator[str]) -> None:
+        # The page being taken counts: at most `size` pages are in flight for the reader, and
+        # no more than it has read (`taken` pages, the first one included).
+        limit = min(self._window.size, taken)
+        position = taken + 1 + len(self._ahead)
+        while 1 + len(self._ahead) < limit:
             url = next(urls, None)
             if url is None:
                 return
