@@ -119,6 +119,7 @@ def measure(
 
 
 def run(args: argparse.Namespace, say: Any) -> dict[str, Any]:
+    info = machine()
     user = f"spaces-{args.spaces}"
     checkouts: dict[str, Path | None] = {}
     if args.compare_with is not None:
@@ -139,7 +140,7 @@ def run(args: argparse.Namespace, say: Any) -> dict[str, Any]:
                     | figures
                 )
     return {
-        "machine": machine(),
+        "machine": info,
         "config": {
             "persona": user,
             "page_delay_s": args.page_delay,

@@ -52,6 +52,7 @@ def check_arguments(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace, say: Any) -> dict[str, Any]:
+    info = machine()
     window = Settings().page_concurrency
     user = f"spaces-{args.spaces}+page-{args.page_size}"
     pages = math.ceil(args.spaces / args.page_size)
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace, say: Any) -> dict[str, Any]:
                 )
     medians = {c: summary(t)["median"] for c, t in times.items()}
     return {
-        "machine": machine(),
+        "machine": info,
         "config": {
             "persona": user,
             "spaces": args.spaces,
