@@ -260,7 +260,7 @@ def table(result: dict[str, Any]) -> str:
         f"  workload   {c['spaces']:,} spaces = {c['pages']} v2 pages of {PAGE_LIMIT}, "
         f"page delay {c['page_delay_s'] * 1e3:g} ms (waiting floor {t['waiting_floor_s']:.3f} s)",
         f"  runs       {c['repeats']} interleaved pairs after {c['warmup']} warm-up pair(s); "
-        f"service: 1 uvicorn worker, separate process",
+        "service: 1 worker (granian), separate process",
         "",
         "wall time (s)        median     p10     p90     min     max",
     ]
