@@ -7,8 +7,10 @@ from pathlib import Path
 
 from mocks.adapter import CassetteAdapter
 from mocks.prefer import Preference, parse_prefer
-from mocks.scenarios import Scenario, load_scenarios
+from mocks.scenario_folder import load_scenarios
+from mocks.scenarios import Scenario
 from service import problems
+from service.confluence.client import ClientOptions
 from service.problems import Problem
 
 __all__ = ["CassetteTransport"]
@@ -35,8 +37,9 @@ class CassetteTransport:
             self._by_status.setdefault(str(scenario.status), scenario)
 
     @classmethod
-    def from_folder(cls, folder: Path) -> CassetteTransport:
-        return cls(load_scenarios(folder))
+    def from_folder(cls, folder: Path, options: ClientOptions | None = None) -> CassetteTransport:
+        # The client settings decide what a hand-written scenario yields (retries, page cap).
+        return cls(load_scenarios(folder, options))
 
     def _preference(self, headers: Mapping[str, str]) -> Preference:
         getlist = getattr(headers, "getlist", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.confluence.client import ClientOptions
 from service.confluence.transport import LiveTransport, Transport
 from service.settings import ConfigError, Settings
 from service.url_rule import url_policy
@@ -18,6 +19,8 @@ def transport_for(settings: Settings) -> Transport:
     from mocks.transport import CassetteTransport
 
     try:
-        return CassetteTransport.from_folder(settings.cassettes)
+        return CassetteTransport.from_folder(
+            settings.cassettes, ClientOptions.from_settings(settings)
+        )
     except ScenarioError as exc:
         raise ConfigError("SPACEGATE_CASSETTES", str(exc)) from None

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 import requests
 
-from mocks.scenarios import load_scenarios
+from mocks.scenario_folder import load_scenarios
 from service.resources import default_cassettes_dir
 from service.settings import DEV_JWT_SECRET, Settings
 from tests.confluence_standin.record_shipped import SHIPPED, Shipped
@@ -157,8 +157,10 @@ def test_the_scenario_catalogue(mock):
         "root": "/wiki/rest/api",
         "status": 200,
         "recorded": True,
+        "source": "recorded",
     }
     assert by_name["timeout"]["recorded"] is False
+    assert by_name["timeout"]["source"] == "declared"
     assert by_name["data-center"]["root"] == "/rest/api"
 
 
