@@ -175,7 +175,7 @@ def _chunks(spaces: Sequence[WrittenSpace], size: int) -> list[range]:
 def _cursor(space_id: int) -> str:
     # Opaque to clients; Confluence's is base64url JSON naming where the next page starts.
     raw = json.dumps({"id": str(space_id), "contentOrder": "id"}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
 def _v2_pages(spaces: Sequence[WrittenSpace], ids: list[int], size: int) -> Iterator[Interaction]:

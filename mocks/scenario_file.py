@@ -183,24 +183,17 @@ class Document:
         return isinstance(self.data, dict) and "interactions" in self.data
 
     def line(self, path: Sequence[str | int]) -> int:
-        """The 1-based line of the value at `path` (the nearest enclosing value if absent)."""
+        """The 1-based line where the field at `path` is written: its key's line, an item's own
+        line; the nearest enclosing field's when it is absent."""
         node = self.node
+        line = node.start_mark.line + 1 if node is not None else 1
         for part in path:
-            inner = _child(node, part) if node is not None else None
-            if inner is None:
+            found = _child(node, part) if node is not None else None
+            if found is None:
                 break
-            node = inner
-        return node.start_mark.line + 1 if node is not None else 1
-
-    def key_line(self, path: Sequence[str | int], key: str) -> int:
-        node = self.node
-        for part in path:
-            node = _child(node, part) if node is not None else None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, _value in node.value:
-                if str(key_node.value) == key:
-                    return key_node.start_mark.line + 1
-        return self.line(path)
+            key, node = found
+            line = (key or node).start_mark.line + 1
+        return line
 
     def problem(
         self, path: Sequence[str | int], message: str, line: int | None = None
@@ -210,11 +203,12 @@ class Document:
         return line, f"{self.file}, line {line}, {_field(path)}: {message}"
 
 
-def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    """(key node or None, value node) of `part` in a mapping or a sequence node."""
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        return next((v for k, v in node.value if str(k.value) == part), None)
+        return next(((k, v) for k, v in node.value if str(k.value) == part), None)
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        return node.value[part] if 0 <= part < len(node.value) else None
+        return (None, node.value[part]) if 0 <= part < len(node.value) else None
     return None
 
 
@@ -279,9 +273,8 @@ def _schema_problems(document: Document, kind: str) -> Iterator[tuple[int, str]]
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = sorted(error.schema.get("properties", {}))
             for key in sorted(set(map(str, error.instance)) - set(known)):
-                line = document.key_line(path, key)
                 message = f"not a field here (known: {', '.join(known)})"
-                yield document.problem([*path, key], message, line)
+                yield document.problem([*path, key], message)
             continue
         if error.validator == "required" and isinstance(error.instance, dict):
             # one error per missing field, each naming it only in its message: find them again

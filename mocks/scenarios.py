@@ -159,4 +159,3 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
         ),
         fault=fault,
     )
-
