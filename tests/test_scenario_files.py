@@ -588,3 +588,19 @@ def test_list_shows_both_kinds_and_the_refused_files(tmp_path):
     assert rows["default"][1:4] == ["200", "/wiki/rest/api", "recorded"]
     assert rows["ours"][1:4] == ["429", "/wiki/rest/api", "hand-written"]
     assert f"{tmp_path / 'bad.yaml'}, line 1, (the file): give spaces" in listed.stderr
+
+
+def test_the_readmes_worked_example_serves_as_it_says(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Scenarios written by hand") :]
+    example = section[
+        section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml"))
+    ]
+    shutil.copy(default_cassettes_dir() / "default.yaml", tmp_path)
+    write(tmp_path, "three-of-ours", example)
+    assert len(load_catalogue(tmp_path).scenarios["three-of-ours"].interactions) == 2  # two pages
+    with serve(Settings(mode="mock", cassettes=tmp_path).validated()) as service:
+        response = call(service, "three-of-ours")
+    spaces = response.json()["spaces"]
+    assert [s["key"] for s in spaces] == ["ENG", "~jane", "OLD"]
+    assert spaces[0]["url"] == "https://acme.atlassian.net/wiki/spaces/ENG"
