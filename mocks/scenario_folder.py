@@ -12,7 +12,7 @@ scenarios of the folder.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mocks.confluence_pages import ROOTS, listing_interactions
@@ -79,15 +79,7 @@ def written_scenario(name: str, listing: ListingFile, options: ClientOptions) ->
             f"answers {outcome.status} to this scenario, so its spaces are never listed: "
             f"{outcome.detail}"
         )
-    return Scenario(
-        name=provisional.name,
-        description=provisional.description,
-        root=provisional.root,
-        status=outcome.status,
-        interactions=provisional.interactions,
-        latency_ms=provisional.latency_ms,
-        hand_written=True,
-    )
+    return replace(provisional, status=outcome.status)
 
 
 def load_file(file: Path, options: ClientOptions) -> Scenario | SequenceScenario:
