@@ -49,6 +49,7 @@ ERROR_CODES: dict[int, frozenset[str]] = {
     403: frozenset({"tenant_mismatch", "confluence_credentials_rejected"}),
     404: frozenset({"not_found"}),
     405: frozenset({"method_not_allowed"}),
+    408: frozenset({"request_timeout"}),
     413: frozenset({"body_too_large"}),
     415: frozenset({"unsupported_media_type"}),
     429: frozenset({"confluence_rate_limited"}),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mocks.record import RecordingRefused, record_scenario
-from mocks.scenario_folder import load_catalogue
+from mocks.scenario_folder import load_folder
 from mocks.scenarios import SCENARIO_NAME, ScenarioError
 from mocks.template import write_template
 from service.confluence.client import ClientOptions
@@ -81,15 +81,15 @@ def _new(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     folder = args.cassettes or settings.cassettes
-    catalogue = load_catalogue(folder, ClientOptions.from_settings(settings))
-    for name, scenario in sorted(catalogue.scenarios.items()):
+    found = load_folder(folder, ClientOptions.from_settings(settings))
+    for name, scenario in sorted(found.scenarios.items()):
         kind = scenario.source + (f" {scenario.fault}" if scenario.fault else "")
         print(f"{name:24} {scenario.status}  {scenario.root:16} {kind:18}  {scenario.description}")
-    for name, sequence in sorted(catalogue.sequences.items()):
+    for name, sequence in sorted(found.sequences.items()):
         print(f"{name:24} ...  {'':16} {'sequence':18}  {' > '.join(sequence.steps)}")
-    for problem in catalogue.errors.values():
+    for problem in found.errors.values():
         print(problem, file=sys.stderr)
-    return 1 if catalogue.errors else 0
+    return 1 if found.errors else 0
 
 
 def _scenario_name(value: str) -> str:

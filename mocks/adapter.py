@@ -1,14 +1,19 @@
-"""A `requests` adapter that answers from one scenario's cassette, with a cursor of its own.
+"""The `requests` adapter of mock mode: every Confluence request answered from a cassette.
 
-One adapter serves one API request (docs/design.md#replay-semantics): each Confluence request
+One `CassetteAdapter` serves every API request; which scenario a request plays is picked
+above the client (`mocks/web.py`) and handed down in the `playing` context variable. When the
+client starts a listing (`pinned(origin)`, once per listing) the adapter reads it and returns a
+`Replay` with a cursor of its own (docs/design.md#replay-semantics): each Confluence request
 takes the first matching interaction after the last one played, so a recorded 429-then-200
 plays in order; past the last match, the last match repeats. Nothing is shared between
-adapters, and nothing is patched: concurrent API requests cannot see each other.
+listings, and nothing is patched: concurrent API requests cannot see each other.
 """
 
 from __future__ import annotations
 
 import io
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,9 +30,25 @@ from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, Interaction, Scenario
 from service.confluence.errors import RootNotFound
 from service.confluence.origin import Origin
 
-__all__ = ["CassetteAdapter", "DeclaredFault"]
+__all__ = ["CassetteAdapter", "DeclaredFault", "Pick", "Replay", "ReplayError", "playing"]
 
 _PLACEHOLDER = RECORDED_ORIGIN.encode()
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What one API request plays: a scenario, or none and the reason (`refusal`)."""
+
+    scenario: Scenario | None
+    refusal: str = ""
+
+
+# Set for each API request by the mock's middleware (mocks/web.py); read when a listing starts.
+playing: ContextVar[Pick] = ContextVar("spacegate_mock_pick")
+
+
+class ReplayError(RuntimeError):
+    """A listing started with no scenario to play: a bug above the adapter, never a default."""
 
 
 class DeclaredFault(RuntimeError):
@@ -35,6 +56,36 @@ class DeclaredFault(RuntimeError):
 
 
 class CassetteAdapter(BaseAdapter):
+    """Implements `service.confluence.client.PinnableAdapter` from the scenario of the request."""
+
+    blocking = False  # answers from memory: the client may run on the event loop
+
+    def pinned(self, origin: Origin) -> Replay:
+        # Nothing leaves the process: one cassette answers whatever origin the listing has.
+        pick = playing.get(None)
+        if pick is None:
+            raise ReplayError(
+                "a listing started with no scenario picked: the mock's middleware "
+                "(mocks/web.py) did not run for this request"
+            )
+        if pick.scenario is None:
+            # Validation refuses such a request with a 422; playing `default` instead would
+            # hide the bug behind a plausible answer.
+            raise ReplayError(f"a listing started with no scenario to play: {pick.refusal}")
+        return Replay(pick.scenario)
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        raise ReplayError("the cassette adapter answers only through pinned(origin)")
+
+    def close(self) -> None:
+        pass
+
+
+class Replay(BaseAdapter):
+    """One listing's replay of one scenario, with its own cursor."""
+
     def __init__(self, scenario: Scenario) -> None:
         super().__init__()
         self.scenario = scenario
@@ -66,10 +117,6 @@ class CassetteAdapter(BaseAdapter):
         if recorded.fault is not None:
             raise self._fault(request, recorded.fault)
         return _response(request, recorded, _origin(url))
-
-    def pinned(self, origin: Origin) -> BaseAdapter:
-        # Nothing leaves the process: one cassette answers whatever origin the listing has.
-        return self
 
     def close(self) -> None:
         pass

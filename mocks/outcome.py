@@ -1,7 +1,7 @@
 """What spacegate answers for a scenario: the real client played over its interactions.
 
 A hand-written scenario declares no status; it has the one this gives, found the honest way:
-the Confluence client the handler uses, over the cassette adapter replay uses, with this
+the Confluence client the handler uses, over mock mode's cassette adapter, with this
 process's client settings (retries, page cap, deadline), its failure mapped by the one error
 table. Retry waits take no time, as they take none in mock mode.
 """
@@ -12,7 +12,7 @@ import contextvars
 import logging
 from dataclasses import dataclass
 
-from mocks.adapter import CassetteAdapter
+from mocks.adapter import CassetteAdapter, Pick, playing
 from mocks.scenarios import RECORDED_ORIGIN, Scenario
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.confluence.errors import ConfluenceError
@@ -51,8 +51,9 @@ logging.getLogger("spacegate.confluence").addFilter(_QuietWhilePlaying())
 
 
 def play(scenario: Scenario, options: ClientOptions) -> Outcome:
-    client = ConfluenceClient(CassetteAdapter(scenario), options, sleep=_no_wait)
+    client = ConfluenceClient(CassetteAdapter(), options, sleep=_no_wait)
     token = _playing.set(True)
+    picked = playing.set(Pick(scenario))  # as mock mode's middleware hands a request's pick down
     try:
         spaces = client.list_spaces(RECORDED_ORIGIN + scenario.root, RECORDED_ORIGIN, _CREDENTIALS)
     except ConfluenceError as exc:
@@ -60,5 +61,6 @@ def play(scenario: Scenario, options: ClientOptions) -> Outcome:
     except Exception as exc:  # what the error table answers with its 500
         return Outcome(500, f"an unexpected error ({type(exc).__name__})")
     finally:
+        playing.reset(picked)
         _playing.reset(token)
     return Outcome(200, f"{len(spaces)} space(s)")

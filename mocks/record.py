@@ -223,3 +223,4 @@ def record_scenario(
         if os.path.exists(scratch):
             os.unlink(scratch)
     return Recording(path=target, interactions=interactions, status=status, spaces=spaces)
+

@@ -29,9 +29,9 @@ from service.settings import Settings
 
 __all__ = [
     "SUFFIXES",
-    "Catalogue",
-    "load_catalogue",
+    "ScenarioFolder",
     "load_file",
+    "load_folder",
     "load_scenarios",
     "scenario_files",
     "written_scenario",
@@ -42,7 +42,7 @@ DEFAULT = "default"
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class ScenarioFolder:
     """What a folder holds: the scenarios and sequences that load, and why others do not."""
 
     scenarios: dict[str, Scenario] = field(default_factory=dict)
@@ -98,25 +98,25 @@ def load_file(file: Path, options: ClientOptions) -> Scenario | SequenceScenario
     return written_scenario(name, parsed, options)
 
 
-def _sequence_problems(sequence: SequenceScenario, file: Path, catalogue: Catalogue) -> list[str]:
+def _sequence_problems(sequence: SequenceScenario, file: Path, found: ScenarioFolder) -> list[str]:
     problems = []
     for index, (step, line) in enumerate(zip(sequence.steps, sequence.step_lines, strict=True)):
-        if step in catalogue.sequences:
+        if step in found.sequences:
             why = "is a sequence; a step names a scenario"
-        elif step in {Path(refused).stem for refused in catalogue.errors}:
+        elif step in {Path(refused).stem for refused in found.errors}:
             why = "is a scenario that was refused (see its own error)"
-        elif step not in catalogue.scenarios:
-            why = f"is no scenario of the folder (known: {', '.join(sorted(catalogue.scenarios))})"
+        elif step not in found.scenarios:
+            why = f"is no scenario of the folder (known: {', '.join(sorted(found.scenarios))})"
         else:
             continue
         problems.append(f"{file}, line {line}, sequence[{index}]: {step!r} {why}")
     return problems
 
 
-def load_catalogue(folder: Path, options: ClientOptions | None = None) -> Catalogue:
+def load_folder(folder: Path, options: ClientOptions | None = None) -> ScenarioFolder:
     """Every scenario file of `folder`; the ones that cannot serve are in `errors`."""
     options = options if options is not None else ClientOptions.from_settings(Settings())
-    catalogue = Catalogue()
+    found = ScenarioFolder()
     by_name: defaultdict[str, list[Path]] = defaultdict(list)
     for file in scenario_files(folder):
         by_name[file.stem].append(file)
@@ -125,7 +125,7 @@ def load_catalogue(folder: Path, options: ClientOptions | None = None) -> Catalo
         if len(files) > 1:
             for file in files:
                 others = ", ".join(other.name for other in files if other != file)
-                catalogue.errors[file.name] = (
+                found.errors[file.name] = (
                     f"{file}: the scenario name '{name}' is also taken by {others}; a name is "
                     "one file, whatever its kind or suffix"
                 )
@@ -133,31 +133,31 @@ def load_catalogue(folder: Path, options: ClientOptions | None = None) -> Catalo
         try:
             loaded[name] = (files[0], load_file(files[0], options))
         except ScenarioError as exc:
-            catalogue.errors[files[0].name] = str(exc)
+            found.errors[files[0].name] = str(exc)
     for name, (_file, item) in loaded.items():
         if isinstance(item, Scenario):
-            catalogue.scenarios[name] = item
+            found.scenarios[name] = item
         else:
-            catalogue.sequences[name] = item
+            found.sequences[name] = item
     for name, (file, item) in loaded.items():
         if isinstance(item, SequenceScenario):
-            problems = _sequence_problems(item, file, catalogue)
+            problems = _sequence_problems(item, file, found)
             if problems:
-                del catalogue.sequences[name]
-                catalogue.errors[file.name] = "\n".join(problems)
-    return catalogue
+                del found.sequences[name]
+                found.errors[file.name] = "\n".join(problems)
+    return found
 
 
 def load_scenarios(folder: Path, options: ClientOptions | None = None) -> dict[str, Scenario]:
     """Every scenario of `folder`, by name in name order; ScenarioError if any file is refused."""
     if not scenario_files(folder):
         raise ScenarioError(f"{folder} holds no scenario files (*.yaml, *.yml)")
-    catalogue = load_catalogue(folder, options)
-    if catalogue.errors:
-        raise ScenarioError("\n".join(catalogue.errors.values()))
-    if DEFAULT not in catalogue.scenarios:
+    found = load_folder(folder, options)
+    if found.errors:
+        raise ScenarioError("\n".join(found.errors.values()))
+    if DEFAULT not in found.scenarios:
         raise ScenarioError(
             f"{folder} has no '{DEFAULT}' scenario (recorded or hand-written), which plays "
             "without Prefer"
         )
-    return dict(sorted(catalogue.scenarios.items()))
+    return dict(sorted(found.scenarios.items()))

@@ -148,11 +148,8 @@ def _decode_run(run: str, offset: int = 0) -> tuple[str, str, str, bool] | None:
         data = base64.b64decode(body + "=" * (-len(body) % 4), altchars=altchars, validate=True)
     except (binascii.Error, ValueError):
         return None
-    return (
-        run[:offset],
-        data.decode("utf-8", "surrogateescape"),
-        altchars.decode(),
-        run.endswith("="),
+    return run[:offset], data.decode("utf-8", "surrogateescape"), altchars.decode(), run.endswith(
+        "="
     )
 
 

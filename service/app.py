@@ -1,9 +1,10 @@
 """The application factory: the spec routed to the handler, with the contract's behaviour.
 
-    create_app(settings, transport=...) -> connexion.AsyncApp
+    create_app(settings, mode=...) -> connexion.AsyncApp
 
-Settings come from the environment unless given; the transport (live HTTPS, or the mock's
-cassettes) is chosen by the mode unless given. Everything else is the same in both modes.
+Settings come from the environment unless given; the mode (service/mode.py: the adapter below
+the client, the URL policy, CORS origins, and what mock mode adds) is chosen by the settings
+unless given. Everything else is the same in both modes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -28,19 +28,17 @@ from service import __version__
 from service.auth import TokenVerifier, authorization_header
 from service.body_guard import BodyGuard
 from service.confluence.client import ClientOptions
-from service.confluence.transport import Transport
 from service.cors import Cors
 from service.error_table import install_error_table
 from service.handler import SpaceListing
 from service.logs import remember_secrets
-from service.problems import Loc, Problem
+from service.mode import Mode, mode_for
 from service.request_context import InFlight, RequestContext
 from service.resources import spec_path
 from service.served_spec import SPEC_JSON_PATH, add_spec_routes
 from service.settings import Settings
-from service.transports import transport_for
-from service.url_rule import url_policy, url_rule
-from service.validation import RequestRule, validator_map
+from service.url_rule import url_rule
+from service.validation import validator_map
 from service.worker_pool import WorkerPool
 
 __all__ = ["create_app"]
@@ -83,22 +81,14 @@ def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
     return VerifyingBearer
 
 
-def _transport_rule(transport: Transport) -> RequestRule:
-    def rule(_body: Mapping[str, Any], headers: Headers, _invalid: frozenset[Loc]) -> list[Problem]:
-        return transport.request_problems(headers)
-
-    return rule
-
-
-def create_app(settings: Settings | None = None, *, transport: Transport | None = None) -> AsyncApp:
+def create_app(settings: Settings | None = None, *, mode: Mode | None = None) -> AsyncApp:
     settings = settings if settings is not None else Settings.from_env()
-    transport = transport if transport is not None else transport_for(settings)
+    mode = mode if mode is not None else mode_for(settings)
     remember_secrets(settings.jwt_secret, process_wide=True)
-    policy = url_policy(settings, enforce_allow_list=transport.reaches_network)
     pool = WorkerPool(settings.worker_threads)
     in_flight = InFlight()
     listing = SpaceListing(
-        transport,
+        mode.adapter,
         ClientOptions.from_settings(settings),
         tenant_claim=settings.tenant_claim,
         pool=pool,
@@ -108,7 +98,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
-        transport.close()
+        mode.adapter.close()
 
     middlewares = list(ConnexionMiddleware.default_middlewares)
     if not settings.validate_responses:
@@ -119,7 +109,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         middlewares=middlewares,
         lifespan=lifespan,
         security_map={"bearer": _bearer_handler(TokenVerifier(settings))},
-        validator_map=validator_map([url_rule(policy), _transport_rule(transport)]),
+        validator_map=validator_map([url_rule(mode.policy), *mode.rules]),
         # Swagger UI on the document as written (add_spec_routes), not on Connexion's rewrite.
         swagger_ui_options=SwaggerUIOptions(
             swagger_ui=True, swagger_ui_path="/ui", serve_spec=False, spec_path=SPEC_JSON_PATH
@@ -136,7 +126,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         return JSONResponse(
             {
                 "status": "ok",
-                "mode": transport.mode,
+                "mode": settings.mode,
                 "version": __version__,
                 # this worker process's load, for a load balancer to see
                 "worker_threads": threads,
@@ -151,22 +141,15 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/", "home", home, methods=["GET"])
     add_spec_routes(app, spec_path())
-    scenarios = transport.scenarios()
-    if scenarios is not None:
-
-        async def list_scenarios(_request: Request) -> Response:
-            return JSONResponse({"scenarios": scenarios})
-
-        app.add_url_rule("/mock/scenarios", "scenarios", list_scenarios, methods=["GET"])
-
+    # First, so that a middleware of the mode's is outside the app's own (each one added at a
+    # position goes inside those added there before it).
+    mode.install(app)
     app.add_middleware(
-        RequestContext,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        extra_headers={"x-spacegate-mode": transport.mode} if transport.mode != "live" else {},
-        in_flight=in_flight,
+        RequestContext, position=MiddlewarePosition.BEFORE_EXCEPTION, in_flight=in_flight
     )
-    cors_origins = ("*",) if transport.mode != "live" else settings.cors_origins
-    app.add_middleware(Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=cors_origins)
+    app.add_middleware(
+        Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=mode.cors_origins
+    )
     app.add_middleware(
         BodyGuard,
         position=MiddlewarePosition.BEFORE_VALIDATION,

@@ -48,6 +48,11 @@ class ApiError(Exception):
         self.detail = detail
         self.headers = dict(headers or {})
 
+    @property
+    def answer_detail(self) -> str | list[Problem]:
+        """The answer body's `detail`: a sentence, or a 422's items."""
+        return self.detail
+
 
 class InvalidToken(ApiError):
     status = 401
@@ -114,6 +119,10 @@ class RequestInvalid(ApiError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the request")
         self.problems = list(problems)
+
+    @property
+    def answer_detail(self) -> list[Problem]:
+        return self.problems
 
 
 class ClientGone(ApiError):

@@ -1,4 +1,4 @@
-"""The operation `listSpaces`: tenant check, then the Confluence client through the transport."""
+"""The operation `listSpaces`: tenant check, then the Confluence client through its adapter."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ from typing import Any
 from connexion import request
 
 from service.auth import check_tenant
-from service.confluence.client import ClientOptions, ConfluenceClient, Credentials, Space
+from service.confluence.client import (
+    ClientOptions,
+    ConfluenceClient,
+    Credentials,
+    PinnableAdapter,
+    Space,
+)
 from service.confluence.errors import UpstreamTimeout
-from service.confluence.transport import Transport
 from service.request_context import request_arrival
 from service.worker_pool import QueueTimeout, WorkerPool
 
@@ -25,32 +30,30 @@ def _no_wait(_seconds: float) -> None:
 class SpaceListing:
     def __init__(
         self,
-        transport: Transport,
+        adapter: PinnableAdapter,
         options: ClientOptions,
         *,
         tenant_claim: str,
         pool: WorkerPool,
     ) -> None:
-        self._transport = transport
+        self._adapter = adapter
         self._options = options
         self._tenant_claim = tenant_claim
         self._pool = pool
 
     async def list_spaces(self, body: dict[str, Any], token_info: dict[str, Any]) -> dict[str, Any]:
-        headers = request.headers
         # The token was verified before validation; the tenant is compared after it, so that a
         # malformed x-tenantid is a 422 and not a 403 (docs/contract.md#order-of-checks).
-        check_tenant(token_info, self._tenant_claim, headers["x-tenantid"])
-        adapter = self._transport.adapter_for(headers)
+        check_tenant(token_info, self._tenant_claim, request.headers["x-tenantid"])
         arrival = request_arrival.get(None)
         since = time.monotonic() if arrival is None else arrival
         credentials = Credentials(username=body["username"], api_token=body["api_token"])
 
         def listing(gone: threading.Event | None) -> list[Space]:
             client = ConfluenceClient(
-                adapter,
+                self._adapter,
                 self._options,
-                # A transport answering from memory has nothing to wait for: its retry waits
+                # An adapter answering from memory has nothing to wait for: its retry waits
                 # pass at once (still counted against the budget), so the event loop never
                 # sleeps. A thread's waits end early when the client goes.
                 sleep=_no_wait if gone is None else gone.wait,
@@ -63,7 +66,7 @@ class SpaceListing:
                 abandoned=(lambda: False) if gone is None else gone.is_set,
             )
 
-        if not self._transport.blocking:
+        if not self._adapter.blocking:
             return {"spaces": listing(None)}
         deadline = since + self._options.deadline_seconds
         try:

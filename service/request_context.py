@@ -1,5 +1,5 @@
-"""Outermost middleware: request id, arrival time, one access line per request, headers on every
-answer, and the count of requests in progress that /healthz reports.
+"""The app's outermost middleware: request id, arrival time, one access line per request,
+`x-request-id` on every answer, and the count of requests in progress that /healthz reports.
 
 It is also the last line of the error table: an exception that gets past it (an error
 handler that fails, a middleware outside it) is answered here with the contract's JSON 500,
@@ -12,7 +12,6 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
 from contextvars import ContextVar
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -48,11 +47,9 @@ class RequestContext:
         self,
         app: ASGIApp,
         *,
-        extra_headers: Mapping[str, str] | None = None,
         in_flight: InFlight | None = None,
     ) -> None:
         self.app = app
-        self.extra_headers = dict(extra_headers or {})
         self.in_flight = in_flight if in_flight is not None else InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,10 +72,7 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 answered = True
-                headers = MutableHeaders(scope=message)
-                headers["x-request-id"] = request_id
-                for name, value in self.extra_headers.items():
-                    headers[name] = value
+                MutableHeaders(scope=message)["x-request-id"] = request_id
             await send(message)
 
         try:

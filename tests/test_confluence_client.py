@@ -23,11 +23,9 @@ from service.confluence.guarded_adapter import GuardedHTTPAdapter
 from service.confluence.origin import Origin
 from service.confluence.paging import v1_next, v2_next
 from service.confluence.retry import clamp_retry_after, parse_retry_after
-from service.confluence.transport import LiveTransport, Transport
 from service.confluence.urlpolicy import UrlPolicy
+from service.mode import live_mode, mode_for
 from service.settings import Settings
-from service.transports import transport_for
-from service.url_rule import url_policy
 from tests.confluence_standin import VALID_TOKEN, StandIn
 from tests.support.tls import TlsServer
 
@@ -513,7 +511,7 @@ def test_one_debug_line_per_page(confluence: StandIn, client: ConfluenceClient, 
     assert all(r.levelno == logging.DEBUG and "-> 200 in" in r.getMessage() for r in pages)
 
 
-# --- options and the transport seam ----------------------------------------------------------
+# --- options and the adapter seam ------------------------------------------------------------
 
 
 def test_client_options_from_settings():
@@ -531,39 +529,36 @@ def test_client_options_from_settings():
     )
 
 
-def test_live_transport():
-    settings = Settings(allowed_hosts=("*.atlassian.net",), worker_threads=8)
-    transport = transport_for(replace(settings, mode="live", jwt_secret="x" * 32).validated())
+def test_live_mode():
+    settings = Settings(
+        allowed_hosts=("*.atlassian.net",), worker_threads=8, cors_origins=("https://app.example",)
+    )
+    mode = mode_for(replace(settings, mode="live", jwt_secret="x" * 32).validated())
     try:
-        assert isinstance(transport, Transport)
-        assert (transport.mode, transport.blocking, transport.reaches_network) == (
-            "live",
-            True,
-            True,
-        )
-        assert transport.request_problems({"prefer": "example=nothing"}) == []
-        adapter = transport.adapter_for({})
+        adapter = mode.adapter
         assert isinstance(adapter, GuardedHTTPAdapter)
         assert isinstance(adapter, BaseAdapter)
-        assert transport.adapter_for({"x": "y"}) is adapter  # one shared adapter
-        assert adapter.policy.enforce_allow_list is True
+        assert adapter.blocking is True  # the handler runs the client in a worker thread
+        assert adapter.policy is mode.policy  # the 422 rule and the sender judge alike
+        assert mode.policy.enforce_allow_list is True
+        assert mode.cors_origins == ("https://app.example",)
+        assert mode.rules == ()
         refusal = adapter.policy.address_refusal(ipaddress.ip_address("10.0.0.1"))
         assert refusal is not None
     finally:
-        transport.close()
+        mode.adapter.close()
 
 
-def test_live_transport_refuses_the_stand_in_by_default(confluence: StandIn):
+def test_the_live_adapter_refuses_the_stand_in_by_default(confluence: StandIn):
     # The shipped policy: the stand-in's loopback address is refused when connecting.
     settings = Settings(allowed_hosts=(f"localhost:{confluence.port}",))
-    policy = url_policy(settings, enforce_allow_list=True)
-    transport = LiveTransport(policy, worker_threads=4)
+    adapter = live_mode(settings).adapter
     try:
-        client = ConfluenceClient(transport.adapter_for({}), OPTIONS)
+        client = ConfluenceClient(adapter, OPTIONS)
         with pytest.raises(errors.AddressRefused):
             list_spaces(client, f"https://localhost:{confluence.port}/wiki/rest/api", "three")
     finally:
-        transport.close()
+        adapter.close()
     assert confluence.requests == []
 
 

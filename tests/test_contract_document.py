@@ -24,12 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = yaml.safe_load(spec_path().read_text())
 RESOLVED = resolve_refs(SPEC)
 OPERATION = RESOLVED["paths"]["/v2/confluence/space-listing"]["post"]
-CONTRACT_STATUSES = {"200", "400", "401", "403", "405", "413", "415", "422", "429", "500", "502", "504"}
+CONTRACT_STATUSES = {"200", "400", "401", "403", "405", "408", "413", "415", "422", "429", "500", "502", "504"}
 CODES = {
     "400": {"invalid_json"},
     "401": {"invalid_token"},
     "403": {"tenant_mismatch", "confluence_credentials_rejected"},
     "405": {"method_not_allowed"},
+    "408": {"request_timeout"},
     "413": {"body_too_large"},
     "415": {"unsupported_media_type"},
     "429": {"confluence_rate_limited"},
@@ -124,4 +125,4 @@ def test_the_wheel_carries_the_contract_and_the_cassettes(tmp_path):
     names = set(zipfile.ZipFile(io.BytesIO(wheel.read_bytes())).namelist())
     assert "service/openapi.yaml" in names
     assert "service/cassettes/default.yaml" in names
-    assert {"mocks/transport.py", "service/app.py"} <= names
+    assert {"mocks/web.py", "service/app.py"} <= names

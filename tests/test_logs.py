@@ -6,6 +6,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import requests
@@ -85,17 +86,17 @@ def test_an_unsafe_request_id_is_replaced(live):
 
 
 def test_an_unexpected_error_is_a_500_that_reveals_nothing(live_settings, body, log_lines):
-    from service.confluence.transport import LiveTransport
-    from service.url_rule import url_policy
+    from service.confluence.guarded_adapter import GuardedHTTPAdapter
+    from service.mode import live_mode
     from tests.support.servers import serve
 
-    class Exploding(LiveTransport):
-        def adapter_for(self, headers):
+    class Exploding(GuardedHTTPAdapter):
+        def pinned(self, origin):
             raise RuntimeError(f"boom with {API_TOKEN}")
 
-    policy = url_policy(live_settings, enforce_allow_list=True)
-    exploding = Exploding(policy, worker_threads=live_settings.worker_threads)
-    with serve(live_settings, transport=exploding) as service:
+    mode = live_mode(live_settings)
+    exploding = replace(mode, adapter=Exploding(mode.policy))
+    with serve(live_settings, mode=exploding) as service:
         response = requests.post(
             service.api, json=body(api_token=API_TOKEN), headers=auth_headers(), timeout=20
         )
@@ -176,18 +177,19 @@ def test_an_exception_the_error_table_cannot_answer_is_still_the_json_500(
     live_settings, body, log_lines
 ):
     from service.confluence.errors import ConfluenceError
-    from service.confluence.transport import LiveTransport
-    from service.url_rule import url_policy
+    from service.confluence.guarded_adapter import GuardedHTTPAdapter
+    from service.mode import live_mode
     from tests.support.servers import serve
 
     class Unmapped(ConfluenceError):
         """A failure someone added to the client and forgot in the error table."""
 
-    class Failing(LiveTransport):
-        def adapter_for(self, headers):
+    class Failing(GuardedHTTPAdapter):
+        def pinned(self, origin):
             raise Unmapped("a new kind of failure")
 
-    with serve(live_settings, transport=Failing(url_policy(live_settings, enforce_allow_list=True), worker_threads=4)) as service:
+    mode = live_mode(live_settings)
+    with serve(live_settings, mode=replace(mode, adapter=Failing(mode.policy))) as service:
         response = requests.post(
             service.api,
             json=body(),

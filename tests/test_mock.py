@@ -10,7 +10,10 @@ from dataclasses import replace
 import pytest
 import requests
 
+from mocks.adapter import CassetteAdapter, ReplayError
 from mocks.scenario_folder import load_scenarios
+from mocks.web import mock_mode
+from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.resources import default_cassettes_dir
 from service.settings import DEV_JWT_SECRET, Settings
 from tests.confluence_standin.record_shipped import SHIPPED, Shipped
@@ -126,6 +129,26 @@ def test_an_unknown_scenario_comes_with_the_other_problems(mock):
         ["body", "username"],
         ["header", "prefer"],
     ]
+
+
+@pytest.mark.parametrize("prefer", ["example=nope", "code=418"])
+def test_a_preference_that_slips_past_validation_fails_loudly(prefer, caplog):
+    # Without the 422 rule, nothing may fall back to `default`: the listing refuses to start.
+    settings = Settings(mode="mock").validated()
+    unguarded = replace(mock_mode(settings), rules=())
+    with serve(settings, mode=unguarded) as service:
+        response = call(service, prefer=prefer)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
+    [logged] = [r for r in caplog.records if r.exc_info and r.exc_info[0] is ReplayError]
+    assert logged.levelname == "ERROR"
+    assert "no scenario to play" in str(logged.exc_info[1])
+
+
+def test_a_listing_outside_a_picked_request_fails_loudly():
+    client = ConfluenceClient(CassetteAdapter(), ClientOptions.from_settings(Settings()))
+    with pytest.raises(ReplayError, match="no scenario picked"):
+        client.list_spaces(BODY["instance_url"], BODY["web_url_instance"], Credentials("u", "t"))
 
 
 def test_another_root_path_names_the_expected_one(mock):

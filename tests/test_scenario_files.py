@@ -17,7 +17,7 @@ import requests
 import yaml
 
 from mocks.scenario_file import SequenceScenario
-from mocks.scenario_folder import load_catalogue
+from mocks.scenario_folder import load_folder
 from mocks.scenarios import RECORDED_ORIGIN, Interaction
 from service.resources import default_cassettes_dir
 from service.settings import DEV_JWT_SECRET, Settings
@@ -184,7 +184,7 @@ def test_the_real_client_pages_through_a_hand_written_listing(mock, folder, flav
     assert len(set(ids)) == len(ids)
     assert [ids[2], ids[4]] == ["4242", "98307"]  # the file's own ids
     # Paging really happened: one Confluence page per page_size spaces (and v2's 404 first).
-    scenario = load_catalogue(folder).scenarios[f"{flavour}-{size}"]
+    scenario = load_folder(folder).scenarios[f"{flavour}-{size}"]
     pages = math.ceil(len(SPACES) / size) + (flavour == "cloud-v1")
     assert len(scenario.interactions) == pages
 
@@ -323,7 +323,7 @@ def test_generated_pages_are_what_confluence_serves(
 ):
     fields = {"flavour": flavour} | ({"page_size": page_size} if page_size else {})
     write(tmp_path, "ours", _persona_file(persona, standin_flavour, **fields))
-    interactions = load_catalogue(tmp_path).scenarios["ours"].interactions
+    interactions = load_folder(tmp_path).scenarios["ours"].interactions
     assert len(interactions) > 1 or flavour == "data-center"
     for interaction in interactions:
         # the v2 probe that makes cloud-v1 fall back: the stand-in's persona whose v2 is gone
@@ -347,13 +347,13 @@ def test_generated_failures_are_what_confluence_sends(
     tmp_path, confluence, upstream, flavour, persona, token
 ):
     write(tmp_path, "ours", {"description": "fails", "flavour": flavour, "upstream": upstream})
-    [interaction] = load_catalogue(tmp_path).scenarios["ours"].interactions
+    [interaction] = load_folder(tmp_path).scenarios["ours"].interactions
     _same_answer(interaction, confluence, persona, token)
 
 
 def test_a_wrong_root_is_confluences_xml_404_wherever_the_client_looks(tmp_path):
     write(tmp_path, "ours", {"description": "wrong root", "upstream": {"status": 404}})
-    interactions = load_catalogue(tmp_path).scenarios["ours"].interactions
+    interactions = load_folder(tmp_path).scenarios["ours"].interactions
     assert [i.request.path for i in interactions] == ["/wiki/api/v2/spaces", "/wiki/rest/api/space"]
     for interaction in interactions:
         assert (interaction.status, dict(interaction.headers)["Content-Type"]) == (
@@ -473,7 +473,7 @@ def test_a_bad_file_is_refused_naming_file_line_and_field(tmp_path, case):
     text, line, field, words = BAD[case]
     path = write(tmp_path, "bad", text)
     options = ClientOptions.from_settings(Settings(max_pages=2))  # for "too many pages"
-    catalogue = load_catalogue(tmp_path, options)
+    catalogue = load_folder(tmp_path, options)
     assert "bad" not in catalogue.scenarios
     message = catalogue.errors["bad.yaml"]
     expected_start = f"{path}, line {line}" + (f", {field}:" if field else "")
@@ -482,7 +482,7 @@ def test_a_bad_file_is_refused_naming_file_line_and_field(tmp_path, case):
 
 def test_every_problem_of_a_file_at_once(tmp_path):
     write(tmp_path, "bad", "description: x\nflavour: clod\npage_size: -1\nspaces:\n  - {name: a}\n")
-    lines = load_catalogue(tmp_path).errors["bad.yaml"].splitlines()
+    lines = load_folder(tmp_path).errors["bad.yaml"].splitlines()
     assert [m.split(":")[0].split(", ")[1:] for m in lines] == [
         ["line 2", "flavour"],
         ["line 3", "page_size"],
@@ -494,7 +494,7 @@ def test_one_name_is_one_file_whatever_its_kind_or_suffix(tmp_path):
     shutil.copy(default_cassettes_dir() / "empty.yaml", tmp_path / "ours.yaml")
     write(tmp_path, "ours.yml", {"description": "ours", "spaces": []})
     write(tmp_path, "Bad_Name", {"description": "ours", "spaces": []})
-    catalogue = load_catalogue(tmp_path)
+    catalogue = load_folder(tmp_path)
     assert "ours" not in catalogue.scenarios
     assert "ours.yml" in catalogue.errors["ours.yaml"]
     assert "ours.yaml" in catalogue.errors["ours.yml"]
@@ -532,7 +532,7 @@ def test_a_sequence_names_scenarios_of_the_folder(tmp_path):
     write(tmp_path, "broken", "description: x\nspaces: nope\n")
     write(tmp_path, "uses-broken", "description: x\nsequence: [broken]\n")
     write(tmp_path, "empty-seq", "description: x\nsequence: []\n")
-    catalogue = load_catalogue(tmp_path)
+    catalogue = load_folder(tmp_path)
     assert catalogue.sequences == {
         "retry": SequenceScenario("retry", "Down once, then fine", ("confluence-down", "default"))
     }
@@ -598,7 +598,7 @@ def test_the_readmes_worked_example_serves_as_it_says(tmp_path):
     ]
     shutil.copy(default_cassettes_dir() / "default.yaml", tmp_path)
     write(tmp_path, "three-of-ours", example)
-    assert len(load_catalogue(tmp_path).scenarios["three-of-ours"].interactions) == 2  # two pages
+    assert len(load_folder(tmp_path).scenarios["three-of-ours"].interactions) == 2  # two pages
     with serve(Settings(mode="mock", cassettes=tmp_path).validated()) as service:
         response = call(service, "three-of-ours")
     spaces = response.json()["spaces"]

@@ -34,7 +34,7 @@ OWNERS = (
     ("vcrpy matchers/request", r"^vcr/"),
     ("requests (session, prepare, send)", r"^requests/"),
     ("urllib3 (HTTPResponse over BytesIO)", r"^urllib3/"),
-    ("spacegate mocks/ (cassette transport, adapter)", r"^mocks/"),
+    ("spacegate mocks/ (cassette adapter, scenario picker)", r"^mocks/"),
     ("spacegate Confluence client (+ paging, spaces)", r"^service/confluence/"),
     ("spacegate handler + auth", r"^service/(handler|auth)\.py"),
     ("spacegate validation (validation, problems)", r"^service/(validation|problems)\.py"),
@@ -84,7 +84,7 @@ SUBTREES = (
     ),
     ("  Confluence client list_spaces", r"^ConfluenceClient\.list_spaces \("),
     ("    requests Session.send", r"^Session\.send \(requests/sessions\.py"),
-    ("    cassette adapter send", r"^CassetteAdapter\.send \(mocks/"),
+    ("    cassette adapter send", r"^Replay\.send \(mocks/"),
     ("inspect.signature (Connexion, per request)", r"^signature \(inspect\.py"),
     (
         "response building (Connexion response decorator helpers)",

@@ -64,10 +64,27 @@ _USER_AGENT = f"spacegate/{__version__}"
 
 
 class PinnableAdapter(Protocol):
-    """What the client is handed: `pinned(origin)` is the `requests` adapter one listing sends
-    through, which refuses any request that would not connect to `origin`."""
+    """The one seam below the client: the `requests` adapter it is handed.
+
+    - `pinned(origin)`: the adapter one listing sends through (called once per listing); it
+      refuses any request that would not connect to `origin`.
+    - `blocking`: whether sending blocks on I/O. An adapter answering from memory says False,
+      so that a caller on an event loop may run the client there instead of in a thread.
+    - `close()`: releases pooled connections, once, at shutdown.
+
+    Live: `GuardedHTTPAdapter`; mock mode: `mocks.adapter.CassetteAdapter`. Example::
+
+        adapter = GuardedHTTPAdapter(policy)
+        spaces = ConfluenceClient(adapter, options).list_spaces(root, web_url, credentials)
+        adapter.close()
+    """
+
+    @property
+    def blocking(self) -> bool: ...
 
     def pinned(self, origin: Origin) -> BaseAdapter: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

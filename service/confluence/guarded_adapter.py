@@ -186,6 +186,8 @@ class EnvironmentHTTPAdapter(HTTPAdapter):
     connection, a request whose URL does not connect to `origin`.
     """
 
+    blocking = True  # it waits on sockets: callers on an event loop use a worker thread
+
     def pinned(self, origin: Origin) -> BaseAdapter:
         """This adapter for one listing: it sends only to `origin`."""
         return _Pinned(self, origin)

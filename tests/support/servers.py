@@ -11,7 +11,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from service.app import create_app
-from service.confluence.transport import Transport
+from service.mode import Mode
 from service.settings import Settings
 
 
@@ -37,11 +37,11 @@ class RunningService:
 def serve(
     settings: Settings,
     *,
-    transport: Transport | None = None,
+    mode: Mode | None = None,
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> Iterator[RunningService]:
     """Serve create_app(settings), inside `wrap` if given, on an ephemeral port."""
-    app = create_app(settings, transport=transport)
+    app = create_app(settings, mode=mode)
     if wrap is not None:
         app = wrap(app)
     config = uvicorn.Config(
