@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mocks.proving import Prover
 from mocks.record import RecordingRefused, record_scenario
 from mocks.scenario_folder import load_folder
 from mocks.scenarios import SCENARIO_NAME, ScenarioError
@@ -81,7 +82,8 @@ def _new(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     folder = args.cassettes or settings.cassettes
-    found = load_folder(folder, ClientOptions.from_settings(settings))
+    # Proved as the mock proves them at start-up, so that what this lists is what it serves.
+    found = load_folder(folder, ClientOptions.from_settings(settings), Prover(settings).prove)
     for name, scenario in sorted(found.scenarios.items()):
         kind = scenario.source + (f" {scenario.fault}" if scenario.fault else "")
         print(f"{name:24} {scenario.status}  {scenario.root:16} {kind:18}  {scenario.description}")

@@ -8,12 +8,11 @@ table. Retry waits take no time, as they take none in mock mode.
 
 from __future__ import annotations
 
-import contextvars
-import logging
 from dataclasses import dataclass
 
 from mocks.adapter import CassetteAdapter, Pick, playing
 from mocks.scenarios import RECORDED_ORIGIN, Scenario
+from mocks.trial import trial
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.confluence.errors import ConfluenceError
 from service.error_table import status_of
@@ -33,34 +32,18 @@ def _no_wait(_seconds: float) -> None:
     return None
 
 
-_playing = contextvars.ContextVar("mocks.outcome.playing", default=False)
-
-
-class _QuietWhilePlaying(logging.Filter):
-    """A trial play is not Confluence traffic: its retry warnings would only mislead.
-
-    A context variable, not a switch on the logger, so that requests served meanwhile on
-    other threads or tasks still log theirs.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not _playing.get()
-
-
-logging.getLogger("spacegate.confluence").addFilter(_QuietWhilePlaying())
-
-
 def play(scenario: Scenario, options: ClientOptions) -> Outcome:
     client = ConfluenceClient(CassetteAdapter(), options, sleep=_no_wait)
-    token = _playing.set(True)
     picked = playing.set(Pick(scenario))  # as mock mode's middleware hands a request's pick down
     try:
-        spaces = client.list_spaces(RECORDED_ORIGIN + scenario.root, RECORDED_ORIGIN, _CREDENTIALS)
+        with trial():
+            spaces = client.list_spaces(
+                RECORDED_ORIGIN + scenario.root, RECORDED_ORIGIN, _CREDENTIALS
+            )
     except ConfluenceError as exc:
         return Outcome(status_of(exc), exc.detail)
     except Exception as exc:  # what the error table answers with its 500
         return Outcome(500, f"an unexpected error ({type(exc).__name__})")
     finally:
         playing.reset(picked)
-        _playing.reset(token)
     return Outcome(200, f"{len(spaces)} space(s)")

@@ -501,21 +501,6 @@ def test_one_name_is_one_file_whatever_its_kind_or_suffix(tmp_path):
     assert "lower-case letters" in catalogue.errors["Bad_Name.yaml"]
 
 
-def test_a_bad_file_stops_the_mock_from_starting_and_says_where(tmp_path):
-    shutil.copy(default_cassettes_dir() / "default.yaml", tmp_path)
-    path = write(tmp_path, "ours", "description: Ours\nspaces:\n  - {key: ENG}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "service", "serve", "--port", "0"],
-        env=environment(SPACEGATE_CASSETTES=str(tmp_path)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert result.returncode == 2
-    assert f"{path}, line 3, spaces[0].name: missing" in result.stderr
-
-
 # -- sequences: parsed and checked here, played by the mock's state ------------------------------
 
 
