@@ -91,7 +91,7 @@ def _problem_for(error: ValidationError, loc: Loc, schema: Mapping[str, Any]) ->
         return p.not_a_uuid(loc)
     if error.validator == "pattern":
         # The only patterned strings of the contract are URLs.
-        if not _URL_SCHEME.match(error.instance):
+        if not _URL_SCHEME.match(str(error.instance)):
             return p.url_scheme_invalid(loc)
         return p.url_host_invalid(loc)
     return {"loc": list(loc), "msg": error.message, "type": f"value_error.{error.validator}"}
