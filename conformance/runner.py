@@ -236,11 +236,46 @@ def _check_reachable(session: requests.Session, url: str, timeout: float) -> Non
         raise TargetUnreachable(f"nothing answers at {url}: {exc}") from exc
 
 
-def _valid_body(plan: Plan) -> dict[str, Any]:
-    # The body documented for the run's scenario (`data-center`'s root is not Cloud's), else
-    # the first example, with the pinned fields over it.
-    example = plan.spec.example_body_for(plan.options.scenario) or plan.spec.example_body()
+def _listed_scenario(session: requests.Session, plan: Plan) -> Mapping[str, Any]:
+    """What a mock lists at GET /mock/scenarios for the run's scenario ({} if nothing).
+
+    The listing is outside the contract: it only fills in what openapi.yaml does not document
+    for a scenario (the root it was recorded at, the status it yields), never overrides it.
+    """
+    if plan.options.scenario is None:
+        return {}
+    try:
+        answer = session.get(
+            plan.base_url + "/mock/scenarios", timeout=min(plan.options.request_timeout, 10.0)
+        )
+        listed = answer.json()["scenarios"]
+        return next(s for s in listed if s["name"] == plan.options.scenario)
+    except (requests.RequestException, ValueError, LookupError, TypeError, StopIteration):
+        return {}
+
+
+def _valid_body(plan: Plan, listed: Mapping[str, Any]) -> dict[str, Any]:
+    # The body documented for the run's scenario, else the first example moved to the root
+    # the mock lists for it (`data-center` answers only at /rest/api), with the pinned
+    # fields over it.
+    documented = plan.spec.example_body_for(plan.options.scenario)
+    example = documented or plan.spec.example_body()
+    root = listed.get("root")
+    if documented is None and isinstance(root, str) and root.startswith("/"):
+        parts = urlsplit(str(example.get("instance_url", "")))
+        origin = f"{parts.scheme}://{parts.netloc}"
+        web = origin + root.removesuffix("/rest/api")
+        example = {**example, "instance_url": origin + root, "web_url_instance": web}
     return {**example, **plan.pinned}
+
+
+def _success_status(plan: Plan, listed: Mapping[str, Any]) -> int:
+    """200, or the status openapi.yaml documents for the scenario, else the one the mock lists."""
+    scenario = plan.options.scenario
+    if scenario is None or scenario in {s.name for s in plan.spec.scenarios()}:
+        return plan.spec.success_status(scenario)
+    status = listed.get("status")
+    return status if isinstance(status, int) else 200
 
 
 def probe(plan: Plan) -> Probed:
@@ -254,14 +289,15 @@ def probe(plan: Plan) -> Probed:
     errors: list[str] = []
     with requests.Session() as session:
         _check_reachable(session, plan.base_url, plan.options.request_timeout)
+        listed = _listed_scenario(session, plan)
         facts = RunFacts(
             tenant=plan.tokens.tenant,
             token=plan.tokens.valid,
             judge=plan.spec,
-            success_status=plan.spec.success_status(plan.options.scenario),
+            success_status=_success_status(plan, listed),
             body_pinned=all(name in plan.pinned for name in BODY_FIELDS),
         )
-        body = _valid_body(plan)
+        body = _valid_body(plan, listed)
         valid = ValidRequests(plan.spec, facts, body, plan.options.scenario)
         judge = RulesJudge(contract, errors)
 

@@ -112,8 +112,12 @@ class Spec:
     @cached_property
     def _operation(self) -> Any:
         import schemathesis  # heavy: only when a probe's answer is judged
+        from schemathesis.config import SchemathesisConfig
 
-        schema = schemathesis.openapi.from_dict(copy.deepcopy(self.document))
+        # schemathesis' defaults, not a schemathesis.toml found from the working directory:
+        # the project's own names a token variable that a harness run need not set.
+        config = SchemathesisConfig()
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(self.document), config=config)
         return schema[OPERATION_PATH][OPERATION_METHOD]
 
     @cached_property

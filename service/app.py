@@ -35,6 +35,7 @@ from service.logs import remember_secrets
 from service.mode import Mode, mode_for
 from service.request_context import InFlight, RequestContext
 from service.resources import spec_path
+from service.served_spec import SPEC_JSON_PATH, add_spec_routes
 from service.settings import Settings
 from service.url_rule import url_rule
 from service.validation import validator_map
@@ -113,7 +114,10 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
         lifespan=lifespan,
         security_map={"bearer": _bearer_handler(TokenVerifier(settings))},
         validator_map=validator_map([url_rule(mode.policy), *mode.rules]),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
+        # Swagger UI on the document as written (add_spec_routes), not on Connexion's rewrite.
+        swagger_ui_options=SwaggerUIOptions(
+            swagger_ui=True, swagger_ui_path="/ui", serve_spec=False, spec_path=SPEC_JSON_PATH
+        ),
     )
     app.add_api(
         spec_path(),
@@ -140,6 +144,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/", "home", home, methods=["GET"])
+    add_spec_routes(app, spec_path())
     # First, so that a middleware of the mode's is outside the app's own (each one added at a
     # position goes inside those added there before it).
     mode.install(app)
