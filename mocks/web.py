@@ -50,24 +50,24 @@ class Catalogue:
 
     def pick(self, preference: Preference) -> Pick:
         if preference.example is not None:
-            scenario = self._scenarios.get(preference.example)
-            if scenario is not None:
-                return Pick(scenario)
-            return Pick(
-                None,
-                f"there is no scenario '{preference.example[:80]}'; known scenarios: "
-                f"{', '.join(self._scenarios)}",
-            )
-        if preference.code is not None:
-            scenario = self._by_status.get(preference.code)
-            if scenario is not None:
-                return Pick(scenario)
-            return Pick(
-                None,
-                f"no scenario yields status {preference.code[:10]}; scenarios yield: "
-                f"{', '.join(sorted(self._by_status))}",
-            )
-        return Pick(self._scenarios[DEFAULT])
+            found = self._scenarios.get(preference.example)
+            if found is None:
+                known = ", ".join(self._scenarios)
+                return Pick(
+                    None,
+                    f"there is no scenario '{preference.example[:80]}'; known scenarios: {known}",
+                )
+        elif preference.code is not None:
+            found = self._by_status.get(preference.code)
+            if found is None:
+                yielded = ", ".join(sorted(self._by_status))
+                return Pick(
+                    None,
+                    f"no scenario yields status {preference.code[:10]}; scenarios yield: {yielded}",
+                )
+        else:
+            found = self._scenarios[DEFAULT]
+        return Pick(found)
 
     def describe(self) -> list[dict[str, object]]:
         return [scenario.describe() for scenario in self._scenarios.values()]
