@@ -16,6 +16,7 @@ from mocks.record import RecordingRefused, record_scenario
 from mocks.scenario_folder import load_folder
 from mocks.scenarios import SCENARIO_NAME, ScenarioError
 from mocks.template import write_template
+from service.commands import run_subcommand
 from service.confluence.client import ClientOptions
 from service.settings import ConfigError, Settings
 
@@ -133,12 +134,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except (ConfigError, ScenarioError) as exc:
-        print(f"spacegate: {exc}", file=sys.stderr)
-        return 2
+    return run_subcommand(
+        _parser(), argv, refusals=(ConfigError, ScenarioError), prefix="spacegate"
+    )
 
 
 if __name__ == "__main__":

@@ -142,7 +142,9 @@ class Replay(BaseAdapter):
                 request=request,
             )
         if fault == "connection-refused":
-            reason = NewConnectionError(None, "[Errno 111] Connection refused (declared fault)")  # type: ignore[arg-type]
+            # No connection exists to name: the fault is declared, not met.
+            refused = "[Errno 111] Connection refused (declared fault)"
+            reason = NewConnectionError(None, refused)  # type: ignore[arg-type]
             return requests.exceptions.ConnectionError(reason, request=request)
         return DeclaredFault(f"the scenario '{self.scenario.name}' declares an unexpected error")
 

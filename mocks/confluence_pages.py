@@ -241,11 +241,11 @@ def _failure(uri: str, failure: UpstreamFailure, flavour: Flavour) -> Interactio
     retry_after = () if given is None else (("Retry-After", str(given)),)
     match failure.status:
         case "403" if flavour == "data-center":
-            message = {"message": "Basic Authentication has been disabled on this instance."}
-            return _json(uri, 403, message)
+            disabled = {"message": "Basic Authentication has been disabled on this instance."}
+            return _json(uri, 403, disabled)
         case "403":
-            message = {"statusCode": 403, "message": "Current user not permitted to use Confluence"}
-            return _json(uri, 403, message)
+            refused = {"statusCode": 403, "message": "Current user not permitted to use Confluence"}
+            return _json(uri, 403, refused)
         case "404":
             return _not_found(uri)
         case "429":

@@ -288,13 +288,13 @@ def _schema_problems(document: Document, kind: str) -> Iterator[tuple[int, str]]
 
 def _message(error: ValidationError) -> str:
     value = error.instance
-    rule = error.validator_value
+    rule: Any = error.validator_value  # what the schema says: a list, a number, a pattern...
     match error.validator:
         case "enum":
             choices = list(dict.fromkeys(str(choice) for choice in rule))
             return f"must be one of {', '.join(choices)}, not {value!r}"
         case "type":
-            wanted = " or ".join(rule) if isinstance(rule, list) else rule
+            wanted = " or ".join(rule) if isinstance(rule, list) else str(rule)
             hint = ""
             if "string" in wanted and isinstance(value, bool | int | float):
                 # YAML 1.1 reads NO, ON, Yes... as booleans and 1e3 as a number.

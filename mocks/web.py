@@ -61,24 +61,24 @@ class Catalogue:
     def pick(self, preference: Preference) -> Pick:
         scenarios, by_status, _described = self._current
         if preference.example is not None:
-            scenario = scenarios.get(preference.example)
-            if scenario is not None:
-                return Pick(scenario)
-            return Pick(
-                None,
-                f"there is no scenario '{preference.example[:80]}'; known scenarios: "
-                f"{', '.join(scenarios)}",
-            )
-        if preference.code is not None:
-            scenario = by_status.get(preference.code)
-            if scenario is not None:
-                return Pick(scenario)
-            return Pick(
-                None,
-                f"no scenario yields status {preference.code[:10]}; scenarios yield: "
-                f"{', '.join(sorted(by_status))}",
-            )
-        return Pick(scenarios[DEFAULT])
+            found = scenarios.get(preference.example)
+            if found is None:
+                known = ", ".join(scenarios)
+                return Pick(
+                    None,
+                    f"there is no scenario '{preference.example[:80]}'; known scenarios: {known}",
+                )
+        elif preference.code is not None:
+            found = by_status.get(preference.code)
+            if found is None:
+                yielded = ", ".join(sorted(by_status))
+                return Pick(
+                    None,
+                    f"no scenario yields status {preference.code[:10]}; scenarios yield: {yielded}",
+                )
+        else:
+            found = scenarios[DEFAULT]
+        return Pick(found)
 
     def describe(self) -> list[dict[str, object]]:
         return self._current[2]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import jwt
 
 from service.auth import is_canonical_uuid
+from service.commands import run_subcommand
 from service.settings import ConfigError, Settings
 
 __all__ = ["main"]
@@ -77,12 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except ConfigError as exc:
-        print(f"spacegate: configuration error: {exc}", file=sys.stderr)
-        return 2
+    return run_subcommand(
+        _parser(), argv, refusals=(ConfigError,), prefix="spacegate: configuration error"
+    )
 
 
 if __name__ == "__main__":
