@@ -185,6 +185,9 @@ def record_scenario(
     target = folder / f"{scenario}.yaml"
     if target.exists() and not force:
         raise FileExistsError(f"{target} exists; pass --force to record over it")
+    other = target.with_suffix(".yml")
+    if other.exists():  # a name is one file, whatever its suffix (mocks.scenario_folder)
+        raise FileExistsError(f"{other} exists: the scenario '{scenario}' is taken")
     forms = _secret_forms(username, api_token)
     scrubber = _Scrubber(instance_url, forms)
     recorder = vcr.VCR(

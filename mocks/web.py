@@ -5,7 +5,8 @@
   `mocks.adapter.playing`; marks every answer `x-spacegate-mode: mock`.
 - the 422 for a scenario that does not exist (`unknown_scenario_rule`), reported with the
   request's other 422 items;
-- `GET /mock/scenarios`, the catalogue;
+- `GET /mock/scenarios`, the catalogue, and the files refused with why (`errors`);
+- the scenarios folder proved and watched (`mocks.library`): a change serves within a moment;
 - CORS open to any origin, and no host allow-list, since nothing leaves the process.
 """
 
@@ -22,17 +23,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mocks.adapter import CassetteAdapter, Pick, playing
+from mocks.library import ScenarioLibrary
 from mocks.prefer import Preference, parse_prefer
-from mocks.scenarios import Scenario, ScenarioError, load_scenarios
+from mocks.proving import Prover
+from mocks.scenario_folder import DEFAULT
+from mocks.scenarios import Scenario
 from service import problems
+from service.confluence.client import ClientOptions
 from service.mode import Mode
 from service.problems import Loc, Problem
 from service.settings import ConfigError, Settings
 from service.url_rule import url_policy
 
 __all__ = ["Catalogue", "ScenarioPicker", "mock_mode", "unknown_scenario_rule"]
-
-DEFAULT = "default"
 
 
 class Catalogue:
@@ -43,34 +46,42 @@ class Catalogue:
     """
 
     def __init__(self, scenarios: Mapping[str, Scenario]) -> None:
-        self._scenarios = dict(sorted(scenarios.items()))
-        self._by_status: dict[str, Scenario] = {}
-        for scenario in self._scenarios.values():
-            self._by_status.setdefault(str(scenario.status), scenario)
+        self.replace(scenarios)
+
+    def replace(self, scenarios: Mapping[str, Scenario]) -> None:
+        """Serve `scenarios` from now on (a reload of the folder)."""
+        ordered = dict(sorted(scenarios.items()))
+        by_status: dict[str, Scenario] = {}
+        for scenario in ordered.values():
+            by_status.setdefault(str(scenario.status), scenario)
+        described = [scenario.describe() for scenario in ordered.values()]
+        # One assignment: a request sees the old set or the new one, never a mix of both.
+        self._current = (ordered, by_status, described)
 
     def pick(self, preference: Preference) -> Pick:
+        scenarios, by_status, _described = self._current
         if preference.example is not None:
-            found = self._scenarios.get(preference.example)
+            found = scenarios.get(preference.example)
             if found is None:
-                known = ", ".join(self._scenarios)
+                known = ", ".join(scenarios)
                 return Pick(
                     None,
                     f"there is no scenario '{preference.example[:80]}'; known scenarios: {known}",
                 )
         elif preference.code is not None:
-            found = self._by_status.get(preference.code)
+            found = by_status.get(preference.code)
             if found is None:
-                yielded = ", ".join(sorted(self._by_status))
+                yielded = ", ".join(sorted(by_status))
                 return Pick(
                     None,
                     f"no scenario yields status {preference.code[:10]}; scenarios yield: {yielded}",
                 )
         else:
-            found = self._scenarios[DEFAULT]
+            found = scenarios[DEFAULT]
         return Pick(found)
 
     def describe(self) -> list[dict[str, object]]:
-        return [scenario.describe() for scenario in self._scenarios.values()]
+        return self._current[2]
 
 
 class ScenarioPicker:
@@ -109,15 +120,31 @@ def unknown_scenario_rule(
 
 
 def mock_mode(settings: Settings) -> Mode:
-    """Mock mode from the scenarios folder (`SPACEGATE_CASSETTES`), loaded once."""
-    try:
-        catalogue = Catalogue(load_scenarios(settings.cassettes))
-    except ScenarioError as exc:
-        raise ConfigError("SPACEGATE_CASSETTES", str(exc)) from None
-    described = catalogue.describe()
+    """Mock mode from the scenarios folder (`SPACEGATE_CASSETTES`), proved, then watched."""
+    catalogue = Catalogue({})
+    library = ScenarioLibrary(
+        settings.cassettes,
+        # The client settings decide what a hand-written scenario yields (retries, page cap).
+        options=ClientOptions.from_settings(settings),
+        prove=Prover(settings).prove,
+        on_change=lambda found: catalogue.replace(found.scenarios),
+    )
+    found = library.current
+    if DEFAULT not in found.scenarios:
+        why = "\n".join(found.errors.values())
+        problem = (
+            f"{settings.cassettes} holds no '{DEFAULT}' scenario that serves, and a request "
+            "without Prefer plays it"
+        )
+        raise ConfigError("SPACEGATE_CASSETTES", f"{problem}\n{why}" if why else problem)
 
     async def list_scenarios(_request: Request) -> Response:
-        return JSONResponse({"scenarios": described})
+        now = library.current
+        errors = [
+            {"file": file, "problem": problem, "still_serving": file in now.still_serving}
+            for file, problem in now.errors.items()
+        ]
+        return JSONResponse({"scenarios": catalogue.describe(), "errors": errors})
 
     def install(app: AsyncApp) -> None:
         app.add_middleware(
@@ -131,4 +158,5 @@ def mock_mode(settings: Settings) -> Mode:
         cors_origins=("*",),
         rules=(unknown_scenario_rule,),
         install=install,
+        running=library.watching,
     )

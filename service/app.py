@@ -101,7 +101,8 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        yield
+        async with mode.running():
+            yield
         mode.adapter.close()
 
     middlewares = list(ConnexionMiddleware.default_middlewares)

@@ -81,7 +81,7 @@ def test_every_example_obeys_its_schema():
 
 def test_prefer_examples_name_only_2xx_and_4xx_scenarios():
     """The examples phase of a conformance run sends them; a 5xx would be a false failure."""
-    from mocks.scenarios import load_scenarios
+    from mocks.scenario_folder import load_scenarios
     from service.resources import default_cassettes_dir
 
     scenarios = load_scenarios(default_cassettes_dir())

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from mocks.adapter import CassetteAdapter, ReplayError
-from mocks.scenarios import load_scenarios
+from mocks.scenario_folder import load_scenarios
 from mocks.web import mock_mode
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.resources import default_cassettes_dir
@@ -180,8 +180,10 @@ def test_the_scenario_catalogue(mock):
         "root": "/wiki/rest/api",
         "status": 200,
         "recorded": True,
+        "source": "recorded",
     }
     assert by_name["timeout"]["recorded"] is False
+    assert by_name["timeout"]["source"] == "declared"
     assert by_name["data-center"]["root"] == "/rest/api"
 
 
