@@ -1,18 +1,21 @@
 """Mock mode above the client: what `mock_mode(settings)` adds to the same app as live.
 
 - `ScenarioPicker`, the outermost middleware: picks each API request's scenario from `Prefer`
-  (docs/contract.md#picking-a-scenario) and hands it to the cassette adapter in
-  `mocks.adapter.playing`; marks every answer `x-spacegate-mode: mock`.
-- the 422 for a scenario that does not exist (`unknown_scenario_rule`), reported with the
-  request's other 422 items;
-- `GET /mock/scenarios`, the catalogue;
+  or Prism's query form (docs/contract.md#picking-a-scenario) and hands it to the cassette
+  adapter in `mocks.adapter.playing`; marks every answer `x-spacegate-mode: mock`.
+- `scenario_rule`, run with validation, where the body is known: the 422 for a scenario that
+  does not exist, reported with the request's other 422 items; for `code=N`, the scenario
+  recorded at the body's root;
+- `GET /mock/scenarios`, the catalogue; `POST /mock/token` (mocks/token_endpoint.py);
 - CORS open to any origin, and no host allow-list, since nothing leaves the process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
@@ -22,31 +25,47 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mocks.adapter import CassetteAdapter, Pick, playing
-from mocks.prefer import Preference, parse_prefer
+from mocks.prefer import Preference, request_preference
 from mocks.scenarios import Scenario, ScenarioError, load_scenarios
+from mocks.token_endpoint import TOKEN_PATH, token_endpoint
 from service import problems
 from service.mode import Mode
 from service.problems import Loc, Problem
 from service.settings import ConfigError, Settings
 from service.url_rule import url_policy
 
-__all__ = ["Catalogue", "ScenarioPicker", "mock_mode", "unknown_scenario_rule"]
+__all__ = ["Catalogue", "ScenarioPicker", "StatusPick", "mock_mode", "scenario_rule"]
 
 DEFAULT = "default"
+_INSTANCE_URL: Loc = ("body", "instance_url")
+
+
+@dataclass(frozen=True)
+class StatusPick(Pick):
+    """`code=N`: every scenario yielding N, by name; `scenario` is the first until the body's
+    root narrows the choice (`at_root`)."""
+
+    candidates: tuple[Scenario, ...] = ()
+
+    def at_root(self, root: str) -> Pick:
+        """The first candidate recorded at `root`; this pick itself if none is."""
+        return next((Pick(s) for s in self.candidates if s.root == root), self)
 
 
 class Catalogue:
     """The scenarios of the cassettes folder, and which one a preference picks.
 
-    `Prefer: example=<name>` picks by name, `Prefer: code=<status>` the first scenario by name
-    that yields that status, and no preference `default`.
+    `Prefer: example=<name>` picks by name, `Prefer: code=<status>` the scenarios that yield
+    that status (`StatusPick`: the first by name recorded at the request's root), and no
+    preference `default`.
     """
 
     def __init__(self, scenarios: Mapping[str, Scenario]) -> None:
         self._scenarios = dict(sorted(scenarios.items()))
-        self._by_status: dict[str, Scenario] = {}
+        self._by_status: dict[str, tuple[Scenario, ...]] = {}
         for scenario in self._scenarios.values():
-            self._by_status.setdefault(str(scenario.status), scenario)
+            status = str(scenario.status)
+            self._by_status[status] = (*self._by_status.get(status, ()), scenario)
 
     def pick(self, preference: Preference) -> Pick:
         if preference.example is not None:
@@ -59,9 +78,9 @@ class Catalogue:
                 f"{', '.join(self._scenarios)}",
             )
         if preference.code is not None:
-            scenario = self._by_status.get(preference.code)
-            if scenario is not None:
-                return Pick(scenario)
+            candidates = self._by_status.get(preference.code)
+            if candidates:
+                return StatusPick(candidates[0], candidates=candidates)
             return Pick(
                 None,
                 f"no scenario yields status {preference.code[:10]}; scenarios yield: "
@@ -84,7 +103,9 @@ class ScenarioPicker:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        preference = parse_prefer(v for v in Headers(scope=scope).getlist("prefer") if v)
+        preference = request_preference(
+            (v for v in Headers(scope=scope).getlist("prefer") if v), scope["query_string"]
+        )
         token = playing.set(self.catalogue.pick(preference))
 
         async def send_marked(message: Message) -> None:
@@ -98,14 +119,34 @@ class ScenarioPicker:
             playing.reset(token)
 
 
-def unknown_scenario_rule(
-    _body: Mapping[str, Any], _headers: Headers, _invalid: frozenset[Loc]
+def scenario_rule(
+    body: Mapping[str, Any], _headers: Headers, invalid: frozenset[Loc]
 ) -> list[Problem]:
-    """The 422 item for a preference no scenario satisfies (`ScenarioPicker` found it)."""
+    """Settles the scenario `ScenarioPicker` picked, now that the body is known.
+
+    A preference no scenario satisfies is the 422 item on `prefer`. `code=N` plays the first
+    scenario yielding N that was recorded at the root `instance_url` names, when there is one
+    (so `code=200` with a Data Center root plays `data-center`, with a Cloud root `default`).
+    """
     pick = playing.get(None)
-    if pick is None or pick.scenario is not None:
+    if pick is None:
         return []
-    return [problems.unknown_scenario(pick.refusal)]
+    if pick.scenario is None:
+        return [problems.unknown_scenario(pick.refusal)]
+    if isinstance(pick, StatusPick) and _INSTANCE_URL not in invalid:
+        root = _root_of(body["instance_url"])
+        if root is not None:
+            # The rest of the request (the handler, the adapter) runs in this context.
+            playing.set(pick.at_root(root))
+    return []
+
+
+def _root_of(instance_url: str) -> str | None:
+    try:
+        path = urlsplit(instance_url).path
+    except ValueError:  # the URL rule reports it
+        return None
+    return path.rstrip("/") or "/"
 
 
 def mock_mode(settings: Settings) -> Mode:
@@ -124,11 +165,12 @@ def mock_mode(settings: Settings) -> Mode:
             ScenarioPicker, position=MiddlewarePosition.BEFORE_EXCEPTION, catalogue=catalogue
         )
         app.add_url_rule("/mock/scenarios", "scenarios", list_scenarios, methods=["GET"])
+        app.add_url_rule(TOKEN_PATH, "mock_token", token_endpoint(settings), methods=["POST"])
 
     return Mode(
         adapter=CassetteAdapter(),
         policy=url_policy(settings, enforce_allow_list=False),
         cors_origins=("*",),
-        rules=(unknown_scenario_rule,),
+        rules=(scenario_rule,),
         install=install,
     )
