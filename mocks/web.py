@@ -7,6 +7,8 @@
   does not exist, reported with the request's other 422 items; for `code=N`, the scenario
   recorded at the body's root;
 - `GET /mock/scenarios`, the catalogue; `POST /mock/token` (mocks/token_endpoint.py);
+- Swagger UI already authorized, with every scenario in its `prefer` drop-down
+  (mocks/swagger_ui.py);
 - CORS open to any origin, and no host allow-list, since nothing leaves the process.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from starlette.datastructures import Headers, MutableHeaders
@@ -27,10 +30,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mocks.adapter import CassetteAdapter, Pick, playing
 from mocks.prefer import Preference, request_preference
 from mocks.scenarios import Scenario, ScenarioError, load_scenarios
+from mocks.swagger_ui import MockSwaggerUI
 from mocks.token_endpoint import TOKEN_PATH, token_endpoint
 from service import problems
 from service.mode import Mode
 from service.problems import Loc, Problem
+from service.resources import spec_path
 from service.settings import ConfigError, Settings
 from service.url_rule import url_policy
 
@@ -166,6 +171,12 @@ def mock_mode(settings: Settings) -> Mode:
         )
         app.add_url_rule("/mock/scenarios", "scenarios", list_scenarios, methods=["GET"])
         app.add_url_rule(TOKEN_PATH, "mock_token", token_endpoint(settings), methods=["POST"])
+        app.add_middleware(
+            MockSwaggerUI,
+            position=MiddlewarePosition.BEFORE_SWAGGER,
+            written=yaml.safe_load(spec_path().read_bytes()),
+            scenarios=catalogue.describe,
+        )
 
     return Mode(
         adapter=CassetteAdapter(),
