@@ -1,0 +1,167 @@
+"""Issue 9 §7: the README's first command, from a fresh clone with an empty HOME, to the first 200.
+
+    python -m bench.first_command               # 3 runs, the median
+    python -m bench.first_command --runs 5 --json > result.json
+
+Each run clones the repository's committed HEAD into a new temporary folder, gives the
+command a new empty HOME (so pip's cache and tox's and virtualenv's data start empty, as on a
+new machine), runs the first line of the README's first `sh` block verbatim with bash, and
+polls http://127.0.0.1:8080/healthz (the command's port) until it answers 200. It stamps the
+phases from the command's own output: `pip install tox` ends when tox prints its first line,
+the environment is built when tox runs `serve: commands[0]`, then the server starts.
+
+Port 8080 must be free: another server there would answer for this one, so the run stops.
+The machine's pip configuration (/etc/pip.conf, PIP_* variables) applies, as it would to
+anyone on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.common import REPO, BenchError, machine
+
+PORT = 8080
+HEALTH = f"http://127.0.0.1:{PORT}/healthz"
+TIMEOUT_SECONDS = 600.0
+# Variables of the caller's own tools that a new user's shell would not have.
+_DROPPED = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
+
+
+def first_command(readme: Path) -> str:
+    """The first line of the README's first `sh` code block."""
+    match = re.search(r"^```sh\n(.+)$", readme.read_text(), re.MULTILINE)
+    if match is None:
+        raise BenchError(f"{readme} has no ```sh block")
+    command = match.group(1).strip()
+    if "tox -e serve" not in command:
+        raise BenchError(f"the README's first command does not serve: {command!r}")
+    return command
+
+
+def _port_taken() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", PORT)) == 0
+
+
+def _healthy() -> bool:
+    try:
+        with urllib.request.urlopen(HEALTH, timeout=1) as answer:
+            return answer.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _DROPPED and not k.startswith(("TOX_", "SPACEGATE_"))
+    }
+    env["HOME"] = str(home)
+    return env
+
+
+def one_run(command: str) -> dict[str, Any]:
+    if _port_taken():
+        raise BenchError(f"port {PORT} is taken: stop whatever serves there first")
+    with tempfile.TemporaryDirectory(prefix="spacegate-first-command-") as scratch:
+        home = Path(scratch) / "home"
+        home.mkdir()
+        clone = Path(scratch) / "clone"
+        subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+        log = Path(scratch) / "output.log"
+        stamps: dict[str, float] = {}
+        started = time.monotonic()
+        process = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=clone,
+            env=_environment(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+        def watch() -> None:
+            assert process.stdout is not None
+            with log.open("w") as out:
+                for line in process.stdout:
+                    now = time.monotonic() - started
+                    out.write(f"{now:8.2f} {line}")
+                    stamps.setdefault("tox_started", now)
+                    if "serve: commands[0]>" in line:
+                        stamps.setdefault("environment_built", now)
+
+        reader = threading.Thread(target=watch, daemon=True)
+        reader.start()
+        try:
+            while not _healthy():
+                if process.poll() is not None:
+                    ended = process.returncode
+                    raise BenchError(f"the command ended ({ended}):\n{log.read_text()}")
+                if time.monotonic() - started > TIMEOUT_SECONDS:
+                    raise BenchError(f"no 200 within {TIMEOUT_SECONDS:g} s:\n{log.read_text()}")
+                time.sleep(0.05)
+            stamps["first_200"] = time.monotonic() - started
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            reader.join(timeout=5)
+        return {k: round(v, 2) for k, v in stamps.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.first_command", description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
+    args = parser.parse_args(argv)
+    command = first_command(REPO / "README.md")
+    runs = []
+    for index in range(args.runs):
+        print(f"run {index + 1}/{args.runs}: {command}", file=sys.stderr)
+        runs.append(one_run(command))
+        print(f"  {runs[-1]}", file=sys.stderr)
+    result = {
+        "machine": machine(),
+        "command": command,
+        "runs": runs,
+        "median_first_200_seconds": statistics.median(r["first_200"] for r in runs),
+    }
+    each = ", ".join(f"{r['first_200']:.1f}" for r in runs)
+    print(
+        f"first 200 on /healthz: median {result['median_first_200_seconds']:.1f} s "
+        f"over {len(runs)} runs ({each})",
+        file=sys.stderr,
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench.first_command: {exc}", file=sys.stderr)
+        sys.exit(1)
