@@ -78,7 +78,7 @@ def _environment(home: Path) -> dict[str, str]:
     return env
 
 
-def one_run(command: str) -> dict[str, Any]:
+def one_run(command: str, keep_log: Path | None = None) -> dict[str, Any]:
     if _port_taken():
         raise BenchError(f"port {PORT} is taken: stop whatever serves there first")
     with tempfile.TemporaryDirectory(prefix="spacegate-first-command-") as scratch:
@@ -128,6 +128,8 @@ def one_run(command: str) -> dict[str, Any]:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             reader.join(timeout=5)
+            if keep_log is not None:
+                keep_log.write_text(log.read_text())
         return {k: round(v, 2) for k, v in stamps.items()}
 
 
@@ -135,12 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.first_command", description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
+    parser.add_argument("--logs", type=Path, help="keep each run's timed output in this folder")
     args = parser.parse_args(argv)
     command = first_command(REPO / "README.md")
     runs = []
     for index in range(args.runs):
         print(f"run {index + 1}/{args.runs}: {command}", file=sys.stderr)
-        runs.append(one_run(command))
+        keep = None if args.logs is None else args.logs / f"run-{index + 1}.log"
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+        runs.append(one_run(command, keep))
         print(f"  {runs[-1]}", file=sys.stderr)
     result = {
         "machine": machine(),
