@@ -1,14 +1,17 @@
 """Issue 9 §7: the README's first command, from a fresh clone with an empty HOME, to the first 200.
 
-    python -m bench.first_command               # 3 runs, the median
+    python -m bench.first_command               # 3 runs of HEAD, the median
     python -m bench.first_command --runs 5 --json > result.json
+    python -m bench.first_command --ref main --ref HEAD   # before and after, interleaved
 
-Each run clones the repository's committed HEAD into a new temporary folder, gives the
-command a new empty HOME (so pip's cache and tox's and virtualenv's data start empty, as on a
-new machine), runs the first line of the README's first `sh` block verbatim with bash, and
-polls http://127.0.0.1:8080/healthz (the command's port) until it answers 200. It stamps the
-phases from the command's own output: `pip install tox` ends when tox prints its first line,
-the environment is built when tox runs `serve: commands[0]`, then the server starts.
+Each run clones the repository into a new temporary folder at a committed revision (`--ref`,
+HEAD by default; several are interleaved run by run), gives the command a new empty HOME (so
+pip's cache and tox's and virtualenv's data start empty, as on a new machine), runs the first
+line of that revision's README's first `sh` block verbatim with bash, and polls
+http://127.0.0.1:8080/healthz (the command's port) until it answers 200. It stamps the phases
+from the command's own output: `pip install tox` ends when tox prints its first line (venv and
+pip included), the environment is built when tox runs `serve: commands[0]`, then the server
+starts.
 
 Port 8080 must be free: another server there would answer for this one, so the run stops.
 The machine's pip configuration (/etc/pip.conf, PIP_* variables) applies, as it would to
@@ -43,11 +46,11 @@ TIMEOUT_SECONDS = 600.0
 _DROPPED = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
 
 
-def first_command(readme: Path) -> str:
-    """The first line of the README's first `sh` code block."""
-    match = re.search(r"^```sh\n(.+)$", readme.read_text(), re.MULTILINE)
+def first_command(readme: str) -> str:
+    """The first line of a README's first `sh` code block."""
+    match = re.search(r"^```sh\n(.+)$", readme, re.MULTILINE)
     if match is None:
-        raise BenchError(f"{readme} has no ```sh block")
+        raise BenchError("the README has no ```sh block")
     command = match.group(1).strip()
     if "tox -e serve" not in command:
         raise BenchError(f"the README's first command does not serve: {command!r}")
@@ -78,7 +81,8 @@ def _environment(home: Path) -> dict[str, str]:
     return env
 
 
-def one_run(command: str, keep_log: Path | None = None) -> dict[str, Any]:
+def one_run(ref: str, keep_log: Path | None = None) -> dict[str, Any]:
+    """The first command of `ref`'s README, run in a clone of `ref`: its phases' times."""
     if _port_taken():
         raise BenchError(f"port {PORT} is taken: stop whatever serves there first")
     with tempfile.TemporaryDirectory(prefix="spacegate-first-command-") as scratch:
@@ -86,6 +90,8 @@ def one_run(command: str, keep_log: Path | None = None) -> dict[str, Any]:
         home.mkdir()
         clone = Path(scratch) / "clone"
         subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+        subprocess.run(["git", "-C", str(clone), "checkout", "-q", ref], check=True)
+        command = first_command((clone / "README.md").read_text())
         log = Path(scratch) / "output.log"
         stamps: dict[str, float] = {}
         started = time.monotonic()
@@ -135,31 +141,46 @@ def one_run(command: str, keep_log: Path | None = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.first_command", description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each revision")
+    parser.add_argument(
+        "--ref", action="append", help="a revision to measure (repeatable; default HEAD)"
+    )
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
     parser.add_argument("--logs", type=Path, help="keep each run's timed output in this folder")
     args = parser.parse_args(argv)
-    command = first_command(REPO / "README.md")
-    runs = []
-    for index in range(args.runs):
-        print(f"run {index + 1}/{args.runs}: {command}", file=sys.stderr)
-        keep = None if args.logs is None else args.logs / f"run-{index + 1}.log"
-        if keep is not None:
-            keep.parent.mkdir(parents=True, exist_ok=True)
-        runs.append(one_run(command, keep))
-        print(f"  {runs[-1]}", file=sys.stderr)
-    result = {
-        "machine": machine(),
-        "command": command,
-        "runs": runs,
-        "median_first_200_seconds": statistics.median(r["first_200"] for r in runs),
+    refs = {
+        ref: subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", ref],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for ref in args.ref or ["HEAD"]
     }
-    each = ", ".join(f"{r['first_200']:.1f}" for r in runs)
-    print(
-        f"first 200 on /healthz: median {result['median_first_200_seconds']:.1f} s "
-        f"over {len(runs)} runs ({each})",
-        file=sys.stderr,
-    )
+    runs: dict[str, list[dict[str, Any]]] = {ref: [] for ref in refs}
+    for index in range(args.runs):
+        for ref, commit in refs.items():
+            print(f"run {index + 1}/{args.runs} of {ref} ({commit})", file=sys.stderr)
+            keep = None
+            if args.logs is not None:
+                args.logs.mkdir(parents=True, exist_ok=True)
+                keep = args.logs / f"{commit}-run-{index + 1}.log"
+            runs[ref].append(one_run(commit, keep))
+            print(f"  {runs[ref][-1]}", file=sys.stderr)
+    result: dict[str, Any] = {"machine": machine(), "revisions": {}}
+    for ref, commit in refs.items():
+        median = statistics.median(r["first_200"] for r in runs[ref])
+        result["revisions"][ref] = {
+            "commit": commit,
+            "runs": runs[ref],
+            "median_first_200_seconds": median,
+        }
+        each = ", ".join(f"{r['first_200']:.1f}" for r in runs[ref])
+        print(
+            f"{ref} ({commit}): first 200 on /healthz, median {median:.1f} s over "
+            f"{len(runs[ref])} runs ({each})",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(result, indent=2))
     return 0
