@@ -234,6 +234,19 @@ def bearer_tenant(response: Response) -> str:
     return jwt.decode(token, DEV_JWT_SECRET, algorithms=["HS256"])["tenant_id"]
 
 
+def play(page: Page, scenario: str, status: int) -> tuple[object, list[str]]:
+    """Pick `scenario` in the `prefer` drop-down and Execute: the answer shown, once it is."""
+    prefer = param_row(page, "prefer")
+    prefer.locator("select.examples-select-element").select_option(scenario)
+    expect(prefer.locator("input")).to_have_value(f"example={scenario}")
+    response = execute(page)
+    assert response.request.headers.get("prefer") == f"example={scenario}"
+    assert response.status == status
+    body, headers = shown(page, status)
+    assert "x-spacegate-mode: mock" in headers
+    return body, headers
+
+
 def test_opens_authorized_with_every_scenario_to_pick(browser, mock):
     scenarios = requests.get(mock.url + "/mock/scenarios", timeout=5).json()["scenarios"]
     with ui_session(browser, mock) as session:
@@ -260,20 +273,10 @@ def test_opens_authorized_with_every_scenario_to_pick(browser, mock):
         assert [(s["key"], s["name"]) for s in body["spaces"]] == SEED_SPACES
         assert "x-spacegate-mode: mock" in headers
 
-        # A 5xx scenario, which the contract's own examples leave out.
-        examples.select_option("confluence-down")
-        expect(prefer.locator("input")).to_have_value("example=confluence-down")
-        response = execute(page)
-        assert response.request.headers.get("prefer") == "example=confluence-down"
-        assert response.status == 502
-        body, headers = shown(page, 502)
+        # 5xx scenarios, which the contract's own examples leave out.
+        body, _ = play(page, "confluence-down", 502)
         assert body["code"] == "confluence_bad_gateway"
-        assert "x-spacegate-mode: mock" in headers
-
-        examples.select_option("timeout")
-        response = execute(page)
-        assert response.status == 504
-        body, _ = shown(page, 504)
+        body, _ = play(page, "timeout", 504)
         assert body["code"] == "confluence_timeout"
 
 
@@ -308,20 +311,10 @@ def test_authorize_by_hand_for_another_tenant(browser, mock):
             s["url"].startswith("https://acme.atlassian.net/wiki/spaces/") for s in body["spaces"]
         )
 
-        examples.select_option("credentials-rejected")
-        expect(prefer.locator("input")).to_have_value("example=credentials-rejected")
-        response = execute(page)
-        assert response.request.headers.get("prefer") == "example=credentials-rejected"
-        assert response.status == 403
-        body, headers = shown(page, 403)
+        body, _ = play(page, "credentials-rejected", 403)
         assert body["code"] == "confluence_credentials_rejected"
-        assert "x-spacegate-mode: mock" in headers
 
-        examples.select_option("rate-limited")
-        response = execute(page)
-        assert response.request.headers.get("prefer") == "example=rate-limited"
-        assert response.status == 429
-        body, headers = shown(page, 429)
+        body, headers = play(page, "rate-limited", 429)
         assert body["code"] == "confluence_rate_limited"
         retry_after = [h for h in headers if h.startswith("retry-after:")]
         assert len(retry_after) == 1
@@ -350,9 +343,5 @@ def test_the_drop_down_is_the_folders_scenarios(browser, scenarios_folder):
         expect_authorized(page)
         try_it_out(page)
         assert "our-own" in offered(page)
-        examples = param_row(page, "prefer").locator("select.examples-select-element")
-        examples.select_option("our-own")
-        response = execute(page)
-        assert response.request.headers.get("prefer") == "example=our-own"
-        body, _ = shown(page, 200)
+        body, _ = play(page, "our-own", 200)
         assert body == {"spaces": []}
