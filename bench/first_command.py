@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout.strip()
         for ref in args.ref or ["HEAD"]
     }
+    result: dict[str, Any] = {"machine": machine(), "revisions": {}}
     runs: dict[str, list[dict[str, Any]]] = {ref: [] for ref in refs}
     for index in range(args.runs):
         for ref, commit in refs.items():
@@ -167,7 +168,6 @@ def main(argv: list[str] | None = None) -> int:
                 keep = args.logs / f"{commit}-run-{index + 1}.log"
             runs[ref].append(one_run(commit, keep))
             print(f"  {runs[ref][-1]}", file=sys.stderr)
-    result: dict[str, Any] = {"machine": machine(), "revisions": {}}
     for ref, commit in refs.items():
         median = statistics.median(r["first_200"] for r in runs[ref])
         result["revisions"][ref] = {
