@@ -102,7 +102,7 @@ class Replay(BaseAdapter):
     ) -> requests.Response:
         url = request.url or ""
         if self.scenario.fault is not None:
-            raise self._fault(request)
+            raise self._fault(request, self.scenario.fault)
         # Only method, path and query are matched (MATCH_ON): no need to copy the headers.
         wanted = Request(request.method or "GET", url, None, {})
         recorded = self._play(wanted)
@@ -114,6 +114,8 @@ class Replay(BaseAdapter):
                 f"expects an instance_url ending in {self.scenario.root}, like "
                 f"{_origin(url).decode()}{self.scenario.root}"
             )
+        if recorded.fault is not None:
+            raise self._fault(request, recorded.fault)
         return _response(request, recorded, _origin(url))
 
     def close(self) -> None:
@@ -130,17 +132,19 @@ class Replay(BaseAdapter):
                 return interactions[index]
         return None
 
-    def _fault(self, request: requests.PreparedRequest) -> Exception:
+    def _fault(self, request: requests.PreparedRequest, fault: str) -> Exception:
         # Raised as the real transport raises them, so the client maps them as it would live.
         host = urlsplit(request.url or "").hostname or "confluence"
-        if self.scenario.fault == "timeout":
+        if fault == "timeout":
             pool = urllib3.HTTPConnectionPool(host)
             return requests.exceptions.ReadTimeout(
                 ReadTimeoutError(pool, request.url, "Read timed out. (declared fault)"),
                 request=request,
             )
-        if self.scenario.fault == "connection-refused":
-            reason = NewConnectionError(None, "[Errno 111] Connection refused (declared fault)")  # type: ignore[arg-type]
+        if fault == "connection-refused":
+            # No connection exists to name: the fault is declared, not met.
+            refused = "[Errno 111] Connection refused (declared fault)"
+            reason = NewConnectionError(None, refused)  # type: ignore[arg-type]
             return requests.exceptions.ConnectionError(reason, request=request)
         return DeclaredFault(f"the scenario '{self.scenario.name}' declares an unexpected error")
 

@@ -58,6 +58,7 @@ def _as_function(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitab
     async def call(*args: Any, **kwargs: Any) -> Any:
         return await method(*args, **kwargs)
 
+    # a function attribute inspect.signature reads first; typeshed does not declare it
     call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
     call.__name__ = getattr(method, "__name__", "call")
     return call
@@ -77,7 +78,10 @@ def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
             authorization = authorization_header(request.headers)
             if not authorization:
                 return None, None
-            return BearerSecurityHandler.get_auth_header_value(request)
+            value: tuple[str | None, str | None] = BearerSecurityHandler.get_auth_header_value(
+                request
+            )
+            return value
 
     return VerifyingBearer
 
@@ -101,7 +105,8 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        yield
+        async with mode.running():
+            yield
         page_threads.close()
         mode.adapter.close()
 

@@ -11,7 +11,6 @@ docs/design.md#talking-to-confluence is the specification this follows.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-import orjson
 import requests
 import urllib3.exceptions
 import urllib3.response
@@ -41,7 +39,7 @@ from service.confluence.origin import Origin, Refusal, join
 from service.confluence.page_threads import PageThreads
 from service.confluence.paging import OffsetLink, v1_next, v2_next
 from service.confluence.readahead import ReadAhead
-from service.confluence.spaces import NOT_THE_LISTING, Space, page_spaces
+from service.confluence.spaces import Space, page_spaces, read_page
 from service.confluence.window import RequestWindow, Ticket
 
 if TYPE_CHECKING:
@@ -304,7 +302,7 @@ class ConfluenceClient:
         while True:
             seen.add(url)
             answer = self._page(listing, url, first=len(seen) == 1, ticket=Ticket(len(seen)))
-            body = _decode(answer.body, url)
+            body = read_page(answer.body, url)
             spaces = self._read(listing, body, url, len(seen))
             following = v2_next(body, answer.headers, listing.origin, default_base)
             yield spaces
@@ -333,7 +331,7 @@ class ConfluenceClient:
         try:
             answer = self._page(listing, url, first=True, ticket=Ticket(0))
             while True:
-                body = _decode(answer.body, url)
+                body = read_page(answer.body, url)
                 spaces = self._read(listing, body, url, len(seen))
                 following = v1_next(body, listing.origin, default_base)
                 yield spaces
@@ -612,17 +610,6 @@ def _api_root(instance_url: str) -> str:
     # The policy has judged scheme and host; a query or fragment means nothing on an API root.
     parts = urlsplit(instance_url.strip())
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _decode(body: bytes, url: str) -> object:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass  # orjson is strict where json is not (lone surrogates, NaN): json decides
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        raise BadGateway(f"{NOT_THE_LISTING} (not JSON at {url})") from None
 
 
 def _connection_failure(exc: Exception, origin: Origin) -> ConfluenceError | _Transient:
