@@ -326,7 +326,9 @@ class ConfluenceClient:
             self._page_threads,
             time_left=lambda: listing.deadline - self._clock(),
         )
-        url, offset, page_size = first_url, 0, 0
+        url, page_size = first_url, 0
+        offset: int | None = 0  # None after a `next` followed as written
+        ahead_urls: Iterator[str]
         seen = {url}
         try:
             answer = self._page(listing, url, first=True, ticket=Ticket(0))
@@ -369,7 +371,9 @@ class ConfluenceClient:
         for step in range(1, self._options.max_pages - fetched):
             yield self._offset_url(listing, link, offset + step * page_size)
 
-    def _read(self, listing: _Listing, body: object, url: str, pages: int) -> list[Space]:
+    def _read(
+        self, listing: _Listing, body: Mapping[str, object], url: str, pages: int
+    ) -> list[Space]:
         spaces = page_spaces(body, listing.web_url, url)
         listing.spaces += len(spaces)
         if listing.spaces > self._options.max_spaces:
