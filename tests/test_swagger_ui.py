@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -345,3 +346,52 @@ def test_the_drop_down_is_the_folders_scenarios(browser, scenarios_folder):
         assert "our-own" in offered(page)
         body, _ = play(page, "our-own", 200)
         assert body == {"spaces": []}
+
+
+HAND_WRITTEN = """\
+description: Three spaces of our own
+flavour: cloud
+page_size: 2
+spaces:
+  - {key: ENG, name: Engineering, type: global, status: current}
+  - {key: "~jane", name: Jane Doe, type: personal, status: current}
+  - {key: OLD, name: Old Stuff, type: global, status: archived}
+"""
+
+
+def test_a_hand_written_scenario_added_while_serving_is_offered_after_a_page_reload(
+    browser, scenarios_folder, mock_of_folder
+):
+    """The frontend loop: the page is open, a scenario file is written, the page reloaded."""
+    with ui_session(browser, mock_of_folder) as session:
+        page = session.page
+        open_ui(page, mock_of_folder.url)
+        expect_authorized(page)
+        try_it_out(page)
+        assert "our-spaces" not in offered(page)
+        written = scenarios_folder / ".our-spaces.yaml.tmp"
+        written.write_text(HAND_WRITTEN)
+        written.rename(scenarios_folder / "our-spaces.yaml")
+        deadline = time.monotonic() + 10
+        while "our-spaces" not in scenario_names(mock_of_folder):
+            assert time.monotonic() < deadline, "the mock never picked the new file up"
+            time.sleep(0.1)
+        open_ui(page, mock_of_folder.url)  # the page anew (a reload would keep the open operation)
+        expect_authorized(page)
+        try_it_out(page)
+        assert "our-spaces" in offered(page)
+        body, _ = play(page, "our-spaces", 200)
+        assert body["spaces"] == [
+            {"key": "ENG", "name": "Engineering", "type": "global", "status": "current",
+             "id": body["spaces"][0]["id"], "url": body["spaces"][0]["url"]},
+            {"key": "~jane", "name": "Jane Doe", "type": "personal", "status": "current",
+             "id": body["spaces"][1]["id"], "url": body["spaces"][1]["url"]},
+            {"key": "OLD", "name": "Old Stuff", "type": "global", "status": "archived",
+             "id": body["spaces"][2]["id"], "url": body["spaces"][2]["url"]},
+        ]  # fmt: skip
+        assert body["spaces"][1]["url"].endswith("/spaces/~jane")
+
+
+def scenario_names(service: RunningService) -> list[str]:
+    listed = requests.get(service.url + "/mock/scenarios", timeout=5).json()["scenarios"]
+    return [scenario["name"] for scenario in listed]
