@@ -34,6 +34,7 @@ from service.error_table import install_error_table
 from service.handler import SpaceListing
 from service.logs import remember_secrets
 from service.mode import Mode, mode_for
+from service.operations import SpacegateApp
 from service.request_context import InFlight, RequestContext
 from service.resources import spec_path
 from service.served_spec import SPEC_JSON_PATH, add_spec_routes
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
         pool=pool,
         page_threads=page_threads,
     )
-    operations = {"listSpaces": _as_function(listing.list_spaces)}
+    operations = {"listSpaces": listing.list_spaces}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
     if not settings.validate_responses:
         # A layer that would only pass every answer through, at a cost on each request.
         middlewares.remove(ResponseValidationMiddleware)
-    app = AsyncApp(
+    app = SpacegateApp(
         __name__,
         middlewares=middlewares,
         lifespan=lifespan,

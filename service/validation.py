@@ -28,6 +28,7 @@ from service.problems import Loc, Problem
 
 __all__ = [
     "LIST_HEADERS",
+    "PARSED_BODY",
     "RequestRule",
     "parse_json_object",
     "schema_problems",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 HEADER_PROBLEMS = "spacegate.header_problems"
+# The body as the body validator parsed it, for the operation (service/operations.py).
+PARSED_BODY = "spacegate.body"
 # Header parameters whose HTTP definition is a comma-separated list (RFC 7240 for Prefer).
 LIST_HEADERS = frozenset({"prefer"})
 
@@ -192,6 +195,7 @@ def _body_validator(rules: Sequence[RequestRule]) -> type[AbstractRequestBodyVal
                 found += rule(body, headers, invalid)
             if found:
                 raise RequestInvalid(found)
+            scope[PARSED_BODY] = body
             return self._insert_messages(receive, messages=messages), scope
 
     return BodyValidator
