@@ -24,7 +24,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from vcr.matchers import requests_match
-from vcr.request import Request
+from vcr.request import HeadersDict, Request
 
 from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, Interaction, Scenario
 from service.confluence.errors import RootNotFound
@@ -33,6 +33,9 @@ from service.confluence.origin import Origin
 __all__ = ["CassetteAdapter", "DeclaredFault", "Pick", "Replay", "ReplayError", "playing"]
 
 _PLACEHOLDER = RECORDED_ORIGIN.encode()
+# Only method, path and query are matched (MATCH_ON): a request to match carries no headers,
+# and this empty HeadersDict, never written to, spares vcrpy building one per request.
+_NO_HEADERS = HeadersDict()
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,7 @@ class Replay(BaseAdapter):
         url = request.url or ""
         if self.scenario.fault is not None:
             raise self._fault(request, self.scenario.fault)
-        # Only method, path and query are matched (MATCH_ON): no need to copy the headers.
-        wanted = Request(request.method or "GET", url, None, {})
+        wanted = Request(request.method or "GET", url, None, _NO_HEADERS)
         recorded = self._play(wanted)
         if recorded is None:
             # Confluence would answer 404 here; unlike a real 404, the mock knows what the

@@ -17,7 +17,6 @@ percent-encoding, no zone id). Everything else is refused, never guessed at.
 from __future__ import annotations
 
 import enum
-import functools
 import ipaddress
 import re
 import socket
@@ -28,6 +27,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from service.confluence.errors import BadGateway
+from service.confluence.url_memo import remembered
 
 __all__ = ["DEFAULT_PORTS", "IPAddress", "Origin", "Refusal", "join", "parse_host", "scheme_of"]
 
@@ -74,13 +74,9 @@ class Origin:
     def of(cls, url: str) -> Origin | Refusal:
         """The origin `url` connects to, or why it is refused (SCHEME_INVALID, HOST_INVALID).
 
-        A pure function of `url` returning immutable values, and each request reads the same
-        few URLs several times (its policy, its client, each next link) at some 15 us a
-        reading: readings of URLs of ordinary length are kept, a bounded number.
+        A pure function of `url`, remembered (service/confluence/url_memo.py).
         """
-        if len(url) > _REMEMBERED_URL_LENGTH:
-            return _read(url)
-        return _remembered(url)
+        return _read(url)
 
     def check(self, url: str, what: str) -> str:
         """`url` itself when it connects to this origin; BadGateway otherwise.
@@ -103,11 +99,7 @@ class Origin:
         return f"{self.scheme}://{host}:{self.port}"
 
 
-# URLs up to this length are remembered, up to _REMEMBERED_URLS of them (at most ~2 MiB).
-_REMEMBERED_URL_LENGTH = 2048
-_REMEMBERED_URLS = 1024
-
-
+@remembered
 def _read(url: str) -> Origin | Refusal:
     scheme = scheme_of(url)
     if scheme not in DEFAULT_PORTS:
@@ -129,9 +121,6 @@ def _read(url: str) -> Origin | Refusal:
     if host is None or parsed.port == 0:
         return _unreadable("its host or port is not valid")
     return Origin(scheme, host, parsed.port or DEFAULT_PORTS[scheme])
-
-
-_remembered = functools.lru_cache(maxsize=_REMEMBERED_URLS)(_read)
 
 
 def join(base: str, link: str) -> str:
