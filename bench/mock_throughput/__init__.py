@@ -24,7 +24,10 @@ Run from the repository root. In ONE run, never driving two servers at once:
    - minimal: ``python -m bench.minimal_connexion`` (Connexion's default validation, PyJWT
      HS256, an async handler answering the seed's three spaces, no access log);
    - bare: ``python -m bench.minimal_connexion.bare``, a raw ASGI app on the same uvicorn:
-     the machine's ceiling during this run, to compare runs on different days.
+     the machine's ceiling during this run, to compare runs on different days;
+   - with ``--compare-with DIR`` (another checkout, e.g. ``git worktree add DIR <commit>``):
+     spacegate INFO started in DIR, so running DIR's code: before and after in one run,
+     profiled too.
 
    Prism is ``bench/node_modules/.bin/prism`` (what ``npx prism`` runs from ``bench/``, minus
    npx's own process), pinned in ``bench/package.json``: ``cd bench && npm ci``. Without it the

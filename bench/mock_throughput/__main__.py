@@ -157,7 +157,9 @@ def measure_profile(
         why = "--no-profile" if args.no_profile else "py-spy not found (pip install py-spy)"
         return f"skipped: {why}"
     found = {}
-    for key in ("spacegate_info", "minimal"):
+    for key in ("spacegate_info", "spacegate_before", "minimal"):
+        if key not in servers:
+            continue
         say(f"profile: py-spy on {servers[key].target.label}, {args.profile_seconds} s")
         found[key] = profile(
             servers[key],
@@ -178,7 +180,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     missing = prism_missing(args)
     if missing:
         say(f"Prism: {missing}; measuring the rest")
-    chosen = targets(secret, with_prism=missing is None)
+    chosen = targets(secret, with_prism=missing is None, before=args.compare_with)
     by_key = {t.key: t for t in chosen}
     token = mint_token(by_key["spacegate_info"].env)
     result: dict[str, Any] = {
@@ -251,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-dir", type=Path, help="keep py-spy's raw (collapsed) stacks in this folder"
     )
     parser.add_argument("--skip-prism", action="store_true")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="DIR",
+        help="another checkout (git worktree add DIR <commit>): its spacegate INFO measured too",
+    )
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
     args = parser.parse_args(argv)
     os.chdir(REPO)

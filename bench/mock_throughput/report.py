@@ -41,6 +41,17 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
             # how far the yardstick itself is from the target
             "minimal/prism_default": ratio(result, "minimal", "prism_default"),
             "minimal/prism_silent": ratio(result, "minimal", "prism_silent"),
+            # --compare-with: this checkout against the other one
+            "spacegate_info/spacegate_before": ratio(result, "spacegate_info", "spacegate_before"),
+            "cpu us/req spacegate_info/spacegate_before": ratio(
+                result, "spacegate_info", "spacegate_before", "cpu_us_per_request"
+            ),
+            "p99 spacegate_info/spacegate_before": ratio(
+                result, "spacegate_info", "spacegate_before", "p99_ms"
+            ),
+            "c=1 p50 spacegate_info/spacegate_before": ratio(
+                result, "spacegate_info", "spacegate_before", "p50_ms", "single"
+            ),
         },
         "cpu_us_per_request_over_minimal": {
             k: tp[k]["median"]["cpu_us_per_request"] - tp["minimal"]["median"]["cpu_us_per_request"]
@@ -111,10 +122,10 @@ def table(result: dict[str, Any]) -> str:
             "server): absolute figures are depressed; compare the ratios of this run."
         )
     lines.append("")
-    lines.append("ratios of median req/s:")
+    lines.append("ratios of medians (req/s unless named):")
     for name, value in verdict_["ratios"].items():
         if value is not None:
-            lines.append(f"  {name:<34}{value:6.2f}")
+            lines.append(f"  {name:<44}{value:6.2f}")
     for key, extra in verdict_["cpu_us_per_request_over_minimal"].items():
         lines.append(f"  CPU over the minimal app, {key:<17}{extra:+7.0f} us/request")
     lines.append("")
