@@ -28,12 +28,12 @@ from service.auth import TokenVerifier, authorization_header
 from service.body_guard import BodyGuard
 from service.confluence.client import ClientOptions
 from service.confluence.page_threads import PageThreads
+from service.connexion_app import SpacegateApp
 from service.cors import Cors
 from service.error_table import install_error_table
 from service.handler import SpaceListing
 from service.logs import remember_secrets
 from service.mode import Mode, mode_for
-from service.operations import SpacegateApp
 from service.request_context import InFlight, RequestContext
 from service.resources import spec_path
 from service.served_spec import SPEC_JSON_PATH, add_spec_routes

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 HEADER_PROBLEMS = "spacegate.header_problems"
-# The body as the body validator parsed it, for the operation (service/operations.py).
+# The body as the body validator parsed it, for the operation (service/connexion_app.py).
 PARSED_BODY = "spacegate.body"
 # Header parameters whose HTTP definition is a comma-separated list (RFC 7240 for Prefer).
 LIST_HEADERS = frozenset({"prefer"})
