@@ -8,9 +8,11 @@ vcrpy 9 reads and writes:
       root: /wiki/rest/api                             # the instance_url path it was recorded at
       status: 200                                      # what spacegate answered when recorded
       fault: timeout                                   # declared scenarios only (see FAULTS)
+      latency_ms: 250                                  # optional: Confluence's latency per answer
 
 Recorded hosts are replaced by `RECORDED_ORIGIN`; replay puts the caller's origin back, so
-one recording answers any `instance_url`.
+one recording answers any `instance_url`. A file of the folder without `interactions:` is
+not a cassette: `mocks.sequences` reads those.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ __all__ = [
     "Interaction",
     "Scenario",
     "ScenarioError",
+    "is_cassette",
     "load_scenario",
     "load_scenarios",
+    "scenario_files",
 ]
 
 # Scheme, host, port and credentials are not matched: any host works.
@@ -43,6 +47,9 @@ RECORDED_ORIGIN = "https://confluence.recorded.invalid"
 # Transport failures a cassette cannot record; a declared scenario names one.
 FAULTS = frozenset({"timeout", "connection-refused", "unexpected-exception"})
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_INTERACTIONS = re.compile(rb"^interactions:", re.MULTILINE)
+# Confluence's latency per answer a cassette may declare (mocks.latency), in milliseconds.
+_MAX_LATENCY_MS = 600_000
 
 
 class ScenarioError(ValueError):
@@ -87,6 +94,8 @@ class Scenario:
     status: int
     interactions: tuple[Interaction, ...]
     fault: str | None = None
+    # Confluence's latency per answer; None leaves it to the mock's default.
+    latency_ms: int | None = None
 
     def describe(self) -> dict[str, object]:
         described: dict[str, object] = {
@@ -98,6 +107,8 @@ class Scenario:
         }
         if self.fault is not None:
             described["fault"] = self.fault
+        if self.latency_ms is not None:
+            described["latency_ms"] = self.latency_ms
         return described
 
 
@@ -112,6 +123,7 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
     root = metadata.get("root")
     status = metadata.get("status")
     fault = metadata.get("fault")
+    latency_ms = metadata.get("latency_ms")
     if not isinstance(description, str) or "\n" in description.strip():
         raise ScenarioError(f"{file}: metadata.description must be one line of text")
     if not isinstance(root, str) or not root.startswith("/"):
@@ -120,6 +132,12 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
         raise ScenarioError(f"{file}: metadata.status must be the HTTP status it yields")
     if fault is not None and fault not in FAULTS:
         raise ScenarioError(f"{file}: metadata.fault must be one of {', '.join(sorted(FAULTS))}")
+    if latency_ms is not None and not (
+        type(latency_ms) is int and 0 <= latency_ms <= _MAX_LATENCY_MS
+    ):
+        raise ScenarioError(
+            f"{file}: metadata.latency_ms must be whole milliseconds from 0 to {_MAX_LATENCY_MS}"
+        )
     if fault is None and not cassette.data:
         raise ScenarioError(f"{file}: no interactions (an unreadable cassette loads as empty)")
     return Scenario(
@@ -131,12 +149,23 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
             Interaction.of(request, response) for request, response in cassette.data
         ),
         fault=fault,
+        latency_ms=latency_ms,
     )
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    """Every scenario file of `folder`, cassette or not, in name order (dot files are scratch)."""
+    return sorted(f for f in folder.glob("*.yaml") if not f.name.startswith("."))
+
+
+def is_cassette(file: Path) -> bool:
+    """Whether `file` is a recorded or declared cassette (it has `interactions:`)."""
+    return _INTERACTIONS.search(file.read_bytes()) is not None
 
 
 def load_scenarios(folder: Path) -> dict[str, Scenario]:
     """Every `*.yaml` cassette of `folder`, by name, in name order."""
-    files = sorted(f for f in folder.glob("*.yaml") if not f.name.startswith("."))
+    files = [f for f in scenario_files(folder) if is_cassette(f)]
     if not files:
         raise ScenarioError(f"{folder} holds no scenario cassettes (*.yaml)")
     scenarios = {file.stem: load_scenario(file) for file in files}

@@ -2,10 +2,13 @@
 
 - `ScenarioPicker`, the outermost middleware: picks each API request's scenario from `Prefer`
   (docs/contract.md#picking-a-scenario) and hands it to the cassette adapter in
-  `mocks.adapter.playing`; marks every answer `x-spacegate-mode: mock`.
-- the 422 for a scenario that does not exist (`unknown_scenario_rule`), reported with the
-  request's other 422 items;
-- `GET /mock/scenarios`, the catalogue;
+  `mocks.adapter.playing`, with a `Playback` to fill in (`mocks.playback`: the delay asked
+  for, Confluence's calls); marks every answer `x-spacegate-mode: mock`.
+- `Journal`, inside it: writes each answered request down (`mocks/journal.py`);
+- the 422 for a scenario that does not exist (`unknown_scenario_rule`) or a delay that cannot
+  be honoured (`mocks.latency.delay_rule`), reported with the request's other 422 items;
+- `GET /mock/scenarios`, the catalogue; the journal, reset and the mock's own OpenAPI
+  document (`mocks/mock_api.py`), over the state the workers share (`mocks/state.py`);
 - CORS open to any origin, and no host allow-list, since nothing leaves the process.
 """
 
@@ -22,8 +25,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mocks.adapter import CassetteAdapter, Pick, playing
+from mocks.journal import Journal
+from mocks.latency import delay_rule, playback_for
+from mocks.mock_api import MOCK_API_DOCUMENT, add_mock_api
+from mocks.playback import playback
 from mocks.prefer import Preference, parse_prefer
 from mocks.scenarios import Scenario, ScenarioError, load_scenarios
+from mocks.sequences import Sequence, load_sequences
+from mocks.state import MockState
 from service import problems
 from service.mode import Mode
 from service.problems import Loc, Problem
@@ -42,8 +51,11 @@ class Catalogue:
     that yields that status, and no preference `default`.
     """
 
-    def __init__(self, scenarios: Mapping[str, Scenario]) -> None:
+    def __init__(
+        self, scenarios: Mapping[str, Scenario], sequences: Mapping[str, Sequence] | None = None
+    ) -> None:
         self._scenarios = dict(sorted(scenarios.items()))
+        self.sequences = dict(sorted((sequences or {}).items()))
         self._by_status: dict[str, Scenario] = {}
         for scenario in self._scenarios.values():
             self._by_status.setdefault(str(scenario.status), scenario)
@@ -53,10 +65,13 @@ class Catalogue:
             scenario = self._scenarios.get(preference.example)
             if scenario is not None:
                 return Pick(scenario)
+            sequence = self.sequences.get(preference.example)
+            if sequence is not None:
+                return Pick(None, sequence=sequence)
             return Pick(
                 None,
                 f"there is no scenario '{preference.example[:80]}'; known scenarios: "
-                f"{', '.join(self._scenarios)}",
+                f"{', '.join([*self._scenarios, *self.sequences])}",
             )
         if preference.code is not None:
             scenario = self._by_status.get(preference.code)
@@ -69,8 +84,11 @@ class Catalogue:
             )
         return Pick(self._scenarios[DEFAULT])
 
-    def describe(self) -> list[dict[str, object]]:
-        return [scenario.describe() for scenario in self._scenarios.values()]
+    def describe(self) -> dict[str, list[dict[str, object]]]:
+        return {
+            "scenarios": [scenario.describe() for scenario in self._scenarios.values()],
+            "sequences": [sequence.describe() for sequence in self.sequences.values()],
+        }
 
 
 class ScenarioPicker:
@@ -86,6 +104,7 @@ class ScenarioPicker:
             return
         preference = parse_prefer(v for v in Headers(scope=scope).getlist("prefer") if v)
         token = playing.set(self.catalogue.pick(preference))
+        recording = playback.set(playback_for(preference))
 
         async def send_marked(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -95,6 +114,7 @@ class ScenarioPicker:
         try:
             await self.app(scope, receive, send_marked)
         finally:
+            playback.reset(recording)
             playing.reset(token)
 
 
@@ -103,32 +123,38 @@ def unknown_scenario_rule(
 ) -> list[Problem]:
     """The 422 item for a preference no scenario satisfies (`ScenarioPicker` found it)."""
     pick = playing.get(None)
-    if pick is None or pick.scenario is not None:
+    if pick is None or not pick.refused:
         return []
     return [problems.unknown_scenario(pick.refusal)]
 
 
 def mock_mode(settings: Settings) -> Mode:
-    """Mock mode from the scenarios folder (`SPACEGATE_CASSETTES`), loaded once."""
+    """Mock mode from the scenarios folder (`SPACEGATE_CASSETTES`), loaded once, with its state
+    in `SPACEGATE_MOCK_STATE_DIR` (or a folder of this process's own)."""
+    state = MockState(settings.mock_state_dir)
     try:
-        catalogue = Catalogue(load_scenarios(settings.cassettes))
+        scenarios = load_scenarios(settings.cassettes)
+        catalogue = Catalogue(scenarios, load_sequences(settings.cassettes, scenarios, state))
     except ScenarioError as exc:
         raise ConfigError("SPACEGATE_CASSETTES", str(exc)) from None
     described = catalogue.describe()
 
     async def list_scenarios(_request: Request) -> Response:
-        return JSONResponse({"scenarios": described})
+        return JSONResponse(described)
 
     def install(app: AsyncApp) -> None:
         app.add_middleware(
             ScenarioPicker, position=MiddlewarePosition.BEFORE_EXCEPTION, catalogue=catalogue
         )
+        app.add_middleware(Journal, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
         app.add_url_rule("/mock/scenarios", "scenarios", list_scenarios, methods=["GET"])
+        add_mock_api(app, state, catalogue.sequences)
 
     return Mode(
-        adapter=CassetteAdapter(),
+        adapter=CassetteAdapter(settings.mock_latency_ms),
         policy=url_policy(settings, enforce_allow_list=False),
         cors_origins=("*",),
-        rules=(unknown_scenario_rule,),
+        rules=(unknown_scenario_rule, delay_rule),
         install=install,
+        documents=(MOCK_API_DOCUMENT,),
     )

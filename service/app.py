@@ -81,6 +81,14 @@ def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
     return VerifyingBearer
 
 
+def _documents(mode: Mode) -> dict[str, Any]:
+    # Swagger UI's `urls`: its top bar offers the contract and the mode's own documents.
+    if not mode.documents:
+        return {}
+    documents = [("spacegate API (openapi.yaml)", SPEC_JSON_PATH), *mode.documents]
+    return {"urls": [{"name": name, "url": url} for name, url in documents]}
+
+
 def create_app(settings: Settings | None = None, *, mode: Mode | None = None) -> AsyncApp:
     settings = settings if settings is not None else Settings.from_env()
     mode = mode if mode is not None else mode_for(settings)
@@ -112,7 +120,11 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
         validator_map=validator_map([url_rule(mode.policy), *mode.rules]),
         # Swagger UI on the document as written (add_spec_routes), not on Connexion's rewrite.
         swagger_ui_options=SwaggerUIOptions(
-            swagger_ui=True, swagger_ui_path="/ui", serve_spec=False, spec_path=SPEC_JSON_PATH
+            swagger_ui=True,
+            swagger_ui_path="/ui",
+            serve_spec=False,
+            spec_path=SPEC_JSON_PATH,
+            swagger_ui_template_arguments=_documents(mode),
         ),
     )
     app.add_api(

@@ -18,7 +18,7 @@ from service.confluence.client import (
 )
 from service.confluence.errors import UpstreamTimeout
 from service.request_context import request_arrival
-from service.worker_pool import QueueTimeout, WorkerPool
+from service.worker_pool import QueueTimeout, WorkerPool, sleep_unless_gone
 
 __all__ = ["SpaceListing"]
 
@@ -67,7 +67,14 @@ class SpaceListing:
             )
 
         if not self._adapter.blocking:
-            return {"spaces": listing(None)}
+            try:
+                return {"spaces": listing(None)}
+            finally:
+                # An adapter answering from memory never sleeps: the latency it stands for
+                # runs its clock ahead, and the answer waits here, without blocking the loop.
+                ahead = self._adapter.clock() - time.monotonic()
+                if ahead > 0:
+                    await sleep_unless_gone(ahead, request.receive)
         deadline = since + self._options.deadline_seconds
         try:
             spaces = await self._pool.run(listing, deadline=deadline, receive=request.receive)

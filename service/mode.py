@@ -44,6 +44,8 @@ class Mode:
     - `rules`: request rules run after the URL policy's, their 422 items reported with it.
     - `install(app)`: adds the mode's own routes and middleware; called before the app's own
       middleware are added, so a middleware it adds is outside them all.
+    - `documents`: (name, URL) of OpenAPI documents of the mode's own routes, which Swagger UI
+      offers beside the contract (mock mode: its `/mock/*` API).
     """
 
     adapter: PinnableAdapter
@@ -51,6 +53,7 @@ class Mode:
     cors_origins: tuple[str, ...]
     rules: tuple[RequestRule, ...] = ()
     install: Callable[[AsyncApp], None] = _nothing
+    documents: tuple[tuple[str, str], ...] = ()
 
 
 def live_mode(settings: Settings) -> Mode:
