@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import jwt
 
@@ -23,12 +25,29 @@ def _serve(args: argparse.Namespace) -> int:
     if args.mode:
         # Workers are separate processes that read the environment, not our arguments.
         os.environ["SPACEGATE_MODE"] = args.mode
-    # Built here first so that a bad setting or cassette stops the command with a message
-    # naming it, before any worker is spawned.
-    make_app()
-    settings = Settings.from_env()
-    granian_server(settings, host=args.host, port=args.port, workers=args.workers).serve()
+    with _mock_state_folder():
+        # Built here first so that a bad setting or cassette stops the command with a message
+        # naming it, before any worker is spawned.
+        make_app()
+        settings = Settings.from_env()
+        granian_server(settings, host=args.host, port=args.port, workers=args.workers).serve()
     return 0
+
+
+@contextlib.contextmanager
+def _mock_state_folder() -> Iterator[None]:
+    """In mock mode, a folder for the state this server's workers share (the journal, where
+    each sequence is), unless SPACEGATE_MOCK_STATE_DIR names one; removed when serving ends."""
+    settings = Settings.from_env()
+    if settings.mode != "mock" or settings.mock_state_dir is not None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="spacegate-mock-") as folder:
+        os.environ["SPACEGATE_MOCK_STATE_DIR"] = folder
+        try:
+            yield
+        finally:
+            del os.environ["SPACEGATE_MOCK_STATE_DIR"]
 
 
 def _token(args: argparse.Namespace) -> int:
