@@ -137,14 +137,14 @@ class Replay(BaseAdapter):
         method = request.method or "GET"
         played = self._played
         if self.scenario.fault is not None:
-            played.calls.append(ConfluenceCall(method, _path(url), None, self.scenario.fault))
+            played.calls.append(ConfluenceCall(method, url, None, self.scenario.fault))
             raise self._fault(request)
         if played.latency_ms:
             self._take_latency(request, timeout)  # each answer's, 404 included
         # Only method, path and query are matched (MATCH_ON): no need to copy the headers.
         recorded = self._play(Request(method, url, None, {}))
         if recorded is None:
-            played.calls.append(ConfluenceCall(method, _path(url), 404))
+            played.calls.append(ConfluenceCall(method, url, 404))
             # Confluence would answer 404 here; unlike a real 404, the mock knows what the
             # caller should have sent, and says so.
             raise RootNotFound(
@@ -152,7 +152,7 @@ class Replay(BaseAdapter):
                 f"expects an instance_url ending in {self.scenario.root}, like "
                 f"{_origin(url).decode()}{self.scenario.root}"
             )
-        played.calls.append(ConfluenceCall(method, _path(url), recorded.status))
+        played.calls.append(ConfluenceCall(method, url, recorded.status))
         return _response(request, recorded, _origin(url))
 
     def close(self) -> None:
@@ -176,7 +176,7 @@ class Replay(BaseAdapter):
         if read_timeout is not None and latency > read_timeout:
             self._played.elapse(read_timeout)
             self._played.calls.append(
-                ConfluenceCall(request.method or "GET", _path(request.url or ""), None, "timeout")
+                ConfluenceCall(request.method or "GET", request.url or "", None, "timeout")
             )
             raise _read_timeout(request, f"Read timed out. (read timeout={read_timeout:g})")
         self._played.elapse(latency)
@@ -197,11 +197,6 @@ def _read_timeout(request: requests.PreparedRequest, message: str) -> requests.R
     return requests.exceptions.ReadTimeout(
         ReadTimeoutError(pool, request.url, message), request=request
     )
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def _origin(url: str) -> bytes:

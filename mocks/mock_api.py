@@ -20,6 +20,7 @@ from connexion import AsyncApp
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mocks.journal import Journal
 from mocks.sequences import Sequence
 from mocks.state import MockState
 from service.served_spec import add_spec_routes
@@ -32,19 +33,23 @@ _AT = "/mock/openapi"
 MOCK_API_DOCUMENT = ("spacegate mock (/mock/*)", _AT + ".json")
 
 
-def add_mock_api(app: AsyncApp, state: MockState, sequences: Mapping[str, Sequence]) -> None:
+def add_mock_api(
+    app: AsyncApp, journal: Journal, state: MockState, sequences: Mapping[str, Sequence]
+) -> None:
     """The routes above on `app`, over the state the workers share."""
 
     async def list_requests(request: Request) -> Response:
-        # Up to JOURNAL_LENGTH entries with their bodies: read off the event loop.
+        # Reading waits for every worker to write what it holds: off the event loop.
         entries = await anyio.to_thread.run_sync(
-            state.journal, request.query_params.get("request_id")
+            journal.read, request.query_params.get("request_id")
         )
         # The entries are stored as JSON texts: joined, not decoded and encoded again.
-        return Response('{"requests": [' + ", ".join(entries) + "]}", media_type="application/json")
+        return Response(
+            '{"requests": [' + ", ".join(entries) + "]}", media_type="application/json"
+        )
 
     async def empty_requests(_request: Request) -> Response:
-        return JSONResponse({"deleted": state.empty_journal()})
+        return JSONResponse({"deleted": await anyio.to_thread.run_sync(journal.empty)})
 
     async def reset(_request: Request) -> Response:
         played = state.rewind()

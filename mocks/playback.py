@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 __all__ = ["ConfluenceCall", "Playback", "playback"]
 
@@ -19,14 +20,16 @@ class ConfluenceCall(NamedTuple):
     """One request the client sent to Confluence and what came back: a status, or an error."""
 
     method: str
-    path: str  # path and query: the host is the caller's and the mock's business alone
+    url: str
     status: int | None
     error: str | None = None  # a transport failure (timeout, connection-refused, ...)
 
     def describe(self) -> dict[str, object]:
+        # Path and query: the host is the caller's own, and the mock's business alone.
+        parts = urlsplit(self.url)
         described: dict[str, object] = {
             "method": self.method,
-            "path": self.path,
+            "path": f"{parts.path}?{parts.query}" if parts.query else parts.path,
             "status": self.status,
         }
         if self.error is not None:

@@ -1,10 +1,10 @@
 """The mock's state, shared by every worker process of one server: one SQLite file.
 
-    state = MockState(folder)            # folder: SPACEGATE_MOCK_STATE_DIR, or one of its own
-    state.add_to_journal(request_id, entry_json)
-    state.journal(request_id=None)       # the entries, oldest first, as JSON texts
-    state.advance("flaky")               # 1, 2, 3…: how many times the sequence has played
-    state.rewind()                       # every sequence back to its start
+    state = MockState(folder)          # folder: SPACEGATE_MOCK_STATE_DIR, or one of its own
+    state.advance("flaky")             # 1, 2, 3…: how many times the sequence has played
+    state.rewind()                     # every sequence back to its start
+    state.add_to_journal(rows)         # (arrival time, request id, entry JSON) each
+    state.journal(request_id=None)     # the entries, oldest first, as JSON texts
 
 `serve --workers N` runs N processes, each with its own memory; what the mock remembers
 between requests (the journal, where each sequence is) must be the same whichever worker
@@ -12,8 +12,11 @@ answers, so it lives in `mock-state.sqlite3` in a folder the workers share (`ser
 for each server and tells its workers through `SPACEGATE_MOCK_STATE_DIR`). SQLite's
 write-ahead log lets readers and one writer work at once; a sequence moves on with one atomic
 `INSERT … ON CONFLICT … RETURNING`, so two workers never play the same step twice. Nothing
-here needs to survive a crash, so commits are not flushed to disk (`synchronous = OFF`): a
-journal entry costs one insert of a few microseconds.
+here needs to survive a crash, so commits are not flushed to disk (`synchronous = OFF`).
+
+Workers write their journal entries only when someone reads the journal (`mocks.journal`):
+`ask_flush()` raises a generation number, each worker (`register_worker`) writes what it
+holds and acknowledges it (`flushed`), and the reader waits for `workers_behind` to be empty.
 """
 
 from __future__ import annotations
@@ -24,26 +27,38 @@ import sqlite3
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 __all__ = ["JOURNAL_LENGTH", "STATE_FILE", "MockState"]
 
 STATE_FILE = "mock-state.sqlite3"
-# The journal keeps the most recent entries; older ones are trimmed every _TRIM_EVERY inserts.
+# The journal keeps the most recent entries, by arrival.
 JOURNAL_LENGTH = 500
-_TRIM_EVERY = 64
 # A worker waits this long for another's write to finish (writes take microseconds).
 _BUSY_SECONDS = 5.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY,
+    arrived REAL NOT NULL,
     request_id TEXT,
     entry TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS journal_by_arrival ON journal (arrived, id);
 CREATE TABLE IF NOT EXISTS sequence_positions (
     name TEXT PRIMARY KEY,
     played INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flush_generation (
+    only INTEGER PRIMARY KEY CHECK (only = 1),
+    generation INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO flush_generation (only, generation) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS workers (
+    pid INTEGER PRIMARY KEY,
+    flushed INTEGER NOT NULL
 );
 """
 
@@ -77,55 +92,95 @@ class MockState:
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
-    def add_to_journal(self, request_id: str | None, entry: str) -> None:
-        """Append one entry (a JSON text, secrets already masked)."""
+    def _run(self, sql: str, parameters: tuple[object, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._connect().execute(sql, parameters).fetchall()
+
+    # -- sequences --------------------------------------------------------------------------
+
+    def advance(self, sequence: str) -> int:
+        """One more play of `sequence`: 1 the first time, then 2, 3… (until `rewind`)."""
+        [(played,)] = self._run(
+            "INSERT INTO sequence_positions (name, played) VALUES (?, 1) "
+            "ON CONFLICT (name) DO UPDATE SET played = played + 1 RETURNING played",
+            (sequence,),
+        )
+        return int(played)
+
+    def rewind(self) -> dict[str, int]:
+        """Every sequence back to its first step; how many times each had played."""
+        rows = self._run("DELETE FROM sequence_positions RETURNING name, played")
+        return {str(name): int(played) for name, played in rows}
+
+    # -- the journal ------------------------------------------------------------------------
+
+    def add_to_journal(self, rows: Iterable[tuple[float, str | None, str]]) -> None:
+        """(arrival time, request id, entry as JSON with secrets masked) each, in one write."""
         with self._lock:
             connection = self._connect()
-            cursor = connection.execute(
-                "INSERT INTO journal (request_id, entry) VALUES (?, ?)", (request_id, entry)
-            )
-            last = cursor.lastrowid or 0
-            if last % _TRIM_EVERY == 0:
-                connection.execute("DELETE FROM journal WHERE id <= ?", (last - JOURNAL_LENGTH,))
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(
+                    "INSERT INTO journal (arrived, request_id, entry) VALUES (?, ?, ?)", rows
+                )
+                connection.execute(
+                    "DELETE FROM journal WHERE id IN (SELECT id FROM journal "
+                    "ORDER BY arrived DESC, id DESC LIMIT -1 OFFSET ?)",
+                    (JOURNAL_LENGTH,),
+                )
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
     def journal(self, request_id: str | None = None) -> list[str]:
         """The most recent JOURNAL_LENGTH entries, oldest first; only `request_id`'s if given."""
-        query = (
-            "SELECT entry FROM journal WHERE id > (SELECT coalesce(max(id), 0) FROM journal) - ?"
-        )
-        parameters: tuple[object, ...] = (JOURNAL_LENGTH,)
-        if request_id is not None:
-            query += " AND request_id = ?"
-            parameters += (request_id,)
-        with self._lock:
-            rows = self._connect().execute(query + " ORDER BY id", parameters).fetchall()
-        return [row[0] for row in rows]
+        if request_id is None:
+            rows = self._run("SELECT entry FROM journal ORDER BY arrived, id")
+        else:
+            rows = self._run(
+                "SELECT entry FROM journal WHERE request_id = ? ORDER BY arrived, id",
+                (request_id,),
+            )
+        return [str(entry) for (entry,) in rows]
 
     def empty_journal(self) -> int:
         """Remove every entry; how many there were."""
         with self._lock:
             return self._connect().execute("DELETE FROM journal").rowcount
 
-    def advance(self, sequence: str) -> int:
-        """One more play of `sequence`: 1 the first time, then 2, 3… (until `rewind`)."""
-        with self._lock:
-            row = (
-                self._connect()
-                .execute(
-                    "INSERT INTO sequence_positions (name, played) VALUES (?, 1) "
-                    "ON CONFLICT (name) DO UPDATE SET played = played + 1 RETURNING played",
-                    (sequence,),
-                )
-                .fetchone()
-            )
-        return int(row[0])
+    # -- writing the journal when it is read ------------------------------------------------
 
-    def rewind(self) -> dict[str, int]:
-        """Every sequence back to its first step; how many times each had played."""
-        with self._lock:
-            rows = (
-                self._connect()
-                .execute("DELETE FROM sequence_positions RETURNING name, played")
-                .fetchall()
-            )
-        return {name: played for name, played in rows}
+    def register_worker(self, pid: int) -> int:
+        """`pid` holds journal entries from now on: readers wait for it to write them. The
+        generation it starts at."""
+        [(generation,)] = self._run(
+            "INSERT OR REPLACE INTO workers (pid, flushed) "
+            "SELECT ?, generation FROM flush_generation RETURNING flushed",
+            (pid,),
+        )
+        return int(generation)
+
+    def forget_worker(self, pid: int) -> None:
+        self._run("DELETE FROM workers WHERE pid = ?", (pid,))
+
+    def ask_flush(self) -> int:
+        """A new generation: every worker is to write what it holds, then say so."""
+        [(generation,)] = self._run(
+            "UPDATE flush_generation SET generation = generation + 1 RETURNING generation"
+        )
+        return int(generation)
+
+    def flush_asked(self) -> int:
+        """The generation readers last asked for."""
+        [(generation,)] = self._run("SELECT generation FROM flush_generation")
+        return int(generation)
+
+    def flushed(self, pid: int, generation: int) -> None:
+        """`pid` has written everything it held when `generation` was asked for."""
+        self._run("UPDATE workers SET flushed = max(flushed, ?) WHERE pid = ?", (generation, pid))
+
+    def workers_behind(self, generation: int) -> list[int]:
+        """The workers that have not yet written what they held at `generation`."""
+        rows = self._run("SELECT pid FROM workers WHERE flushed < ?", (generation,))
+        return [int(pid) for (pid,) in rows]

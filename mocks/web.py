@@ -4,7 +4,7 @@
   (docs/contract.md#picking-a-scenario) and hands it to the cassette adapter in
   `mocks.adapter.playing`, with a `Playback` to fill in (`mocks.playback`: the delay asked
   for, Confluence's calls); marks every answer `x-spacegate-mode: mock`.
-- `Journal`, inside it: writes each answered request down (`mocks/journal.py`);
+- `Recorder`, inside it: keeps each answered request for the journal (`mocks/journal.py`);
 - the 422 for a scenario that does not exist (`unknown_scenario_rule`) or a delay that cannot
   be honoured (`mocks.latency.delay_rule`), reported with the request's other 422 items;
 - `GET /mock/scenarios`, the catalogue; the journal, reset and the mock's own OpenAPI
@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mocks.adapter import CassetteAdapter, Pick, playing
-from mocks.journal import Journal
+from mocks.journal import Journal, Recorder
 from mocks.latency import delay_rule, playback_for
 from mocks.mock_api import MOCK_API_DOCUMENT, add_mock_api
 from mocks.playback import playback
@@ -132,6 +132,7 @@ def mock_mode(settings: Settings) -> Mode:
     """Mock mode from the scenarios folder (`SPACEGATE_CASSETTES`), loaded once, with its state
     in `SPACEGATE_MOCK_STATE_DIR` (or a folder of this process's own)."""
     state = MockState(settings.mock_state_dir)
+    journal = Journal(state)
     try:
         scenarios = load_scenarios(settings.cassettes)
         catalogue = Catalogue(scenarios, load_sequences(settings.cassettes, scenarios, state))
@@ -146,9 +147,11 @@ def mock_mode(settings: Settings) -> Mode:
         app.add_middleware(
             ScenarioPicker, position=MiddlewarePosition.BEFORE_EXCEPTION, catalogue=catalogue
         )
-        app.add_middleware(Journal, position=MiddlewarePosition.BEFORE_EXCEPTION, state=state)
+        app.add_middleware(
+            Recorder, position=MiddlewarePosition.BEFORE_EXCEPTION, journal=journal
+        )
         app.add_url_rule("/mock/scenarios", "scenarios", list_scenarios, methods=["GET"])
-        add_mock_api(app, state, catalogue.sequences)
+        add_mock_api(app, journal, state, catalogue.sequences)
 
     return Mode(
         adapter=CassetteAdapter(settings.mock_latency_ms),

@@ -165,12 +165,18 @@ def test_emptying_the_journal(mock):
     assert len(journal(mock)) == 1
 
 
-def test_the_journal_keeps_the_most_recent(tmp_path):
+def test_the_journal_keeps_the_most_recent_by_arrival(tmp_path):
     state = MockState(tmp_path)
-    for number in range(JOURNAL_LENGTH + 100):
-        state.add_to_journal(f"r{number}", json.dumps({"n": number}))
+
+    def rows(numbers: range) -> list[tuple[float, str, str]]:
+        return [(1e9 + n, f"r{n}", json.dumps({"n": n})) for n in numbers]
+
+    # Two workers write what they held when the journal is read, not in arrival order.
+    state.add_to_journal(rows(range(1, JOURNAL_LENGTH + 100, 2)))
+    state.add_to_journal(rows(range(0, JOURNAL_LENGTH + 100, 2)))
     kept = [json.loads(entry)["n"] for entry in state.journal()]
     assert kept == list(range(100, JOURNAL_LENGTH + 100))
+    assert [json.loads(e)["n"] for e in state.journal(request_id="r120")] == [120]
     assert (tmp_path / STATE_FILE).exists()
 
 
