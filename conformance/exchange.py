@@ -55,9 +55,9 @@ def header_lines(
 
 def header_map(
     headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
-) -> CaseInsensitiveDict:
+) -> CaseInsensitiveDict[str]:
     """Headers under case-insensitive names; repeated values joined as HTTP allows (RFC 9110)."""
-    result: CaseInsensitiveDict = CaseInsensitiveDict()
+    result: CaseInsensitiveDict[str] = CaseInsensitiveDict()
     for name, value in header_lines(headers):
         result[name] = f"{result[name]}, {value}" if name in result else value
     return result
@@ -106,7 +106,7 @@ class RunFacts:
 class SentRequest:
     method: str
     url: str
-    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    headers: CaseInsensitiveDict[str] = field(default_factory=CaseInsensitiveDict)
     body: bytes | None = None
     # The header lines as sent, repeats included (empty: one line per entry of `headers`).
     lines: tuple[tuple[str, str], ...] = ()
@@ -126,15 +126,14 @@ class SentRequest:
     def api_token(self) -> str | None:
         """The body's `api_token` when the body is a JSON object carrying a string there."""
         body = self.json
-        if isinstance(body, dict) and isinstance(body.get("api_token"), str):
-            return body["api_token"]
-        return None
+        token = body.get("api_token") if isinstance(body, dict) else None
+        return token if isinstance(token, str) else None
 
 
 @dataclass(frozen=True)
 class Received:
     status: int
-    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    headers: CaseInsensitiveDict[str] = field(default_factory=CaseInsensitiveDict)
     body: bytes = b""
 
     @cached_property
@@ -147,7 +146,8 @@ class Received:
 
     @property
     def media_type(self) -> str:
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        content_type: str = self.headers.get("content-type", "")
+        return content_type.split(";", 1)[0].strip().lower()
 
 
 @dataclass(frozen=True)

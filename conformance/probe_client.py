@@ -140,7 +140,8 @@ class ProbeClient:
             response = self.session.request(
                 method,
                 url,
-                headers=dict(headers),
+                # None leaves a session header out, as requests documents; its types omit it
+                headers=dict(headers),  # type: ignore[arg-type]
                 data=content,
                 timeout=self.timeout,
                 allow_redirects=False,
@@ -172,6 +173,7 @@ class ProbeClient:
             headers.add(name, value)
         if content is not None:
             headers["Content-Length"] = str(len(content))
+        # urllib3's HTTPHeaderDict keeps the repeated lines; requests types only its own dict
         prepared.headers = headers  # type: ignore[assignment]
         return self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
 

@@ -106,7 +106,8 @@ class Spec:
 
     @cached_property
     def _operation_document(self) -> dict[str, Any]:
-        return self.document["paths"][OPERATION_PATH][OPERATION_METHOD.lower()]
+        operation: dict[str, Any] = self.document["paths"][OPERATION_PATH][OPERATION_METHOD.lower()]
+        return operation
 
     @cached_property
     def _operation(self) -> Any:

@@ -1,4 +1,5 @@
-"""`python -m mocks record|list`: make a scenario cassette from a real Confluence, or list them."""
+"""`python -m mocks record|new|list`: record a scenario from a real Confluence, start one by
+hand, or list the scenarios folder."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mocks.proving import Prover
 from mocks.record import RecordingRefused, record_scenario
-from mocks.scenarios import ScenarioError, load_scenarios
+from mocks.scenario_folder import load_folder
+from mocks.scenarios import SCENARIO_NAME, ScenarioError
+from mocks.template import write_template
+from service.commands import run_subcommand
 from service.confluence.client import ClientOptions
 from service.settings import ConfigError, Settings
 
@@ -64,19 +69,34 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
-def _list(args: argparse.Namespace) -> int:
+def _new(args: argparse.Namespace) -> int:
     folder = args.cassettes or Settings.from_env().cassettes
-    for scenario in load_scenarios(folder).values():
-        kind = "recorded" if scenario.fault is None else f"declared {scenario.fault}"
-        print(
-            f"{scenario.name:24} {scenario.status}  {scenario.root:16} {kind:10}  "
-            f"{scenario.description}"
-        )
+    try:
+        path = write_template(folder, args.name)
+    except FileExistsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"wrote {path}: edit it, then call it with the header Prefer: example={args.name}")
     return 0
 
 
+def _list(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    folder = args.cassettes or settings.cassettes
+    # Proved as the mock proves them at start-up, so that what this lists is what it serves.
+    found = load_folder(folder, ClientOptions.from_settings(settings), Prover(settings).prove)
+    for name, scenario in sorted(found.scenarios.items()):
+        kind = scenario.source + (f" {scenario.fault}" if scenario.fault else "")
+        print(f"{name:24} {scenario.status}  {scenario.root:16} {kind:18}  {scenario.description}")
+    for name, sequence in sorted(found.sequences.items()):
+        print(f"{name:24} ...  {'':16} {'sequence':18}  {' > '.join(sequence.steps)}")
+    for problem in found.errors.values():
+        print(problem, file=sys.stderr)
+    return 1 if found.errors else 0
+
+
 def _scenario_name(value: str) -> str:
-    if not value or not all(c.isalnum() or c == "-" for c in value) or value != value.lower():
+    if not SCENARIO_NAME.fullmatch(value):
         raise argparse.ArgumentTypeError("lower-case letters, digits and dashes")
     return value
 
@@ -97,19 +117,26 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--cassettes", type=Path, help="folder (default: SPACEGATE_CASSETTES)")
     record.add_argument("--force", action="store_true", help="record over an existing cassette")
     record.set_defaults(run=_record)
-    listing = commands.add_parser("list", help="list the scenarios of the cassettes folder")
+    new = commands.add_parser(
+        "new",
+        help="write a commented hand-written scenario to start from",
+        description="Writes NAME.yaml into the scenarios folder; never over an existing one.",
+    )
+    new.add_argument("name", type=_scenario_name)
+    new.add_argument("--cassettes", type=Path, help="folder (default: SPACEGATE_CASSETTES)")
+    new.set_defaults(run=_new)
+    listing = commands.add_parser(
+        "list", help="list the scenarios folder; refused files on stderr (exit 1)"
+    )
     listing.add_argument("--cassettes", type=Path)
     listing.set_defaults(run=_list)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except (ConfigError, ScenarioError) as exc:
-        print(f"spacegate: {exc}", file=sys.stderr)
-        return 2
+    return run_subcommand(
+        _parser(), argv, refusals=(ConfigError, ScenarioError), prefix="spacegate"
+    )
 
 
 if __name__ == "__main__":

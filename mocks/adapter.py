@@ -138,11 +138,14 @@ class Replay(BaseAdapter):
         played = self._played
         if self.scenario.fault is not None:
             played.calls.append(ConfluenceCall(method, url, None, self.scenario.fault))
-            raise self._fault(request)
-        if played.latency_ms:
-            self._take_latency(request, timeout)  # each answer's, 404 included
+            raise self._fault(request, self.scenario.fault)
         # Only method, path and query are matched (MATCH_ON): no need to copy the headers.
         recorded = self._play(Request(method, url, None, {}))
+        if recorded is not None and recorded.fault is not None:
+            played.calls.append(ConfluenceCall(method, url, None, recorded.fault))
+            raise self._fault(request, recorded.fault)
+        if played.latency_ms:
+            self._take_latency(request, timeout)  # each answer's, a 404 included
         if recorded is None:
             played.calls.append(ConfluenceCall(method, url, 404))
             # Confluence would answer 404 here; unlike a real 404, the mock knows what the
@@ -181,12 +184,14 @@ class Replay(BaseAdapter):
             raise _read_timeout(request, f"Read timed out. (read timeout={read_timeout:g})")
         self._played.elapse(latency)
 
-    def _fault(self, request: requests.PreparedRequest) -> Exception:
+    def _fault(self, request: requests.PreparedRequest, fault: str) -> Exception:
         # Raised as the real transport raises them, so the client maps them as it would live.
-        if self.scenario.fault == "timeout":
+        if fault == "timeout":
             return _read_timeout(request, "Read timed out. (declared fault)")
-        if self.scenario.fault == "connection-refused":
-            reason = NewConnectionError(None, "[Errno 111] Connection refused (declared fault)")  # type: ignore[arg-type]
+        if fault == "connection-refused":
+            # No connection exists to name: the fault is declared, not met.
+            refused = "[Errno 111] Connection refused (declared fault)"
+            reason = NewConnectionError(None, refused)  # type: ignore[arg-type]
             return requests.exceptions.ConnectionError(reason, request=request)
         return DeclaredFault(f"the scenario '{self.scenario.name}' declares an unexpected error")
 

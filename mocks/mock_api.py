@@ -12,7 +12,7 @@ None of these exists in live mode.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -21,22 +21,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mocks.journal import Journal
-from mocks.sequences import Sequence
 from mocks.state import MockState
 from service.served_spec import add_spec_routes
 
-__all__ = ["MOCK_API_DOCUMENT", "MOCK_API_SPEC", "add_mock_api"]
+__all__ = ["MOCK_API_JSON_PATH", "MOCK_API_SPEC", "add_mock_api"]
 
 MOCK_API_SPEC = Path(__file__).with_name("mock-api.yaml")
 _AT = "/mock/openapi"
-# (name, URL) as Swagger UI lists it
-MOCK_API_DOCUMENT = ("spacegate mock (/mock/*)", _AT + ".json")
+MOCK_API_JSON_PATH = _AT + ".json"  # what the mock's Swagger UI offers beside the contract
 
 
 def add_mock_api(
-    app: AsyncApp, journal: Journal, state: MockState, sequences: Mapping[str, Sequence]
+    app: AsyncApp, journal: Journal, state: MockState, sequences: Callable[[], list[str]]
 ) -> None:
-    """The routes above on `app`, over the state the workers share."""
+    """The routes above on `app`, over the state the workers share; `sequences()` names the
+    sequences served now."""
 
     async def list_requests(request: Request) -> Response:
         # Reading waits for every worker to write what it holds: off the event loop.
@@ -53,13 +52,12 @@ def add_mock_api(
 
     async def reset(_request: Request) -> Response:
         played = state.rewind()
+        names = sorted({*sequences(), *played})
         return JSONResponse(
             {
                 "detail": "Every sequence starts again from its first step; the journal and "
                 "everything else are kept.",
-                "rewound": [
-                    {"name": name, "played": played.get(name, 0)} for name in sorted(sequences)
-                ],
+                "rewound": [{"name": name, "played": played.get(name, 0)} for name in names],
             }
         )
 

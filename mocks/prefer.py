@@ -8,14 +8,24 @@ and the mock's own `delay=<milliseconds>` (Confluence's latency, `mocks.latency`
 
 Preferences are comma-separated `token[=value]`, each possibly followed by `;parameters`;
 values may be quoted. Unknown preferences are ignored, as the RFC asks.
+
+Prism's query form is read too, for clients that cannot set a header (a link, an <img>):
+
+    POST /v2/confluence/space-listing?__example=rate-limited
+    POST /v2/confluence/space-listing?__code=403
+
+The header wins: the query counts only when `Prefer` names neither an example nor a code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl
 
-__all__ = ["Preference", "parse_prefer"]
+__all__ = ["Preference", "parse_prefer", "parse_query", "request_preference"]
+
+_QUERY_NAMES = {"__example": "example", "__code": "code"}
 
 
 @dataclass(frozen=True)
@@ -47,3 +57,25 @@ def parse_prefer(values: Iterable[str]) -> Preference:
     return Preference(
         example=found.get("example"), code=found.get("code"), delay=found.get("delay")
     )
+
+
+def parse_query(query_string: bytes) -> Preference:
+    """The first `__example` and the first `__code` of a query string (Prism's names).
+
+    An empty value counts, as `example=` does in the header: it names no scenario.
+    """
+    found: dict[str, str] = {}
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        key = _QUERY_NAMES.get(name)
+        if key is not None and key not in found:
+            found[key] = value
+    return Preference(example=found.get("example"), code=found.get("code"))
+
+
+def request_preference(prefer_values: Iterable[str], query_string: bytes) -> Preference:
+    """What a request prefers: its `Prefer` header's example or code, else its query's (with
+    the header's delay either way)."""
+    preference = parse_prefer(prefer_values)
+    if preference.example is None and preference.code is None and query_string:
+        return replace(parse_query(query_string), delay=preference.delay)
+    return preference

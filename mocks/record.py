@@ -21,14 +21,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import vcr
-from requests.adapters import BaseAdapter
 from vcr.cassette import Cassette
 from vcr.record_mode import RecordMode
 from vcr.request import Request
 
 from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, load_scenario
 from mocks.secret_forms import SecretForms
-from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
+from service.confluence.client import (
+    ClientOptions,
+    ConfluenceClient,
+    Credentials,
+    PinnableAdapter,
+)
 from service.confluence.errors import ConfluenceError
 from service.confluence.guarded_adapter import EnvironmentHTTPAdapter
 from service.error_table import status_of
@@ -99,7 +103,8 @@ class _Scrubber:
             if name.lower() not in _DROPPED_HEADERS
         }
         if request.body:
-            request.body = self.data(request.body_bytes)
+            # vcrpy defines the setter apart from its getter, where mypy does not look for it
+            request.body = self.data(request.body_bytes)  # type: ignore[misc]
         return request
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -174,12 +179,15 @@ def record_scenario(
     description: str,
     options: ClientOptions,
     force: bool = False,
-    adapter_factory: Callable[[], BaseAdapter] = EnvironmentHTTPAdapter,
+    adapter_factory: Callable[[], PinnableAdapter] = EnvironmentHTTPAdapter,
 ) -> Recording:
     """Record what Confluence answers the live client into `folder/<scenario>.yaml`."""
     target = folder / f"{scenario}.yaml"
     if target.exists() and not force:
         raise FileExistsError(f"{target} exists; pass --force to record over it")
+    other = target.with_suffix(".yml")
+    if other.exists():  # a name is one file, whatever its suffix (mocks.scenario_folder)
+        raise FileExistsError(f"{other} exists: the scenario '{scenario}' is taken")
     forms = _secret_forms(username, api_token)
     scrubber = _Scrubber(instance_url, forms)
     recorder = vcr.VCR(

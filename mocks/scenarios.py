@@ -1,4 +1,8 @@
-"""Scenarios: one vcrpy cassette each, loaded once with vcrpy's own loader.
+"""Scenarios: what Confluence answers, as interactions replay can play.
+
+A scenario comes from a recorded cassette (this module, with vcrpy's own loader) or from a
+file written by hand (`mocks.scenario_file`, turned into the same interactions by
+`mocks.confluence_pages`); `mocks.scenario_folder` loads a folder of both.
 
 A cassette is vcrpy's YAML (`interactions:` and `version: 1`) plus a `metadata:` block, which
 vcrpy 9 reads and writes:
@@ -11,8 +15,7 @@ vcrpy 9 reads and writes:
       latency_ms: 250                                  # optional: Confluence's latency per answer
 
 Recorded hosts are replaced by `RECORDED_ORIGIN`; replay puts the caller's origin back, so
-one recording answers any `instance_url`. A file of the folder without `interactions:` is
-not a cassette: `mocks.sequences` reads those.
+one recording answers any `instance_url`.
 """
 
 from __future__ import annotations
@@ -32,13 +35,11 @@ __all__ = [
     "FAULTS",
     "MATCH_ON",
     "RECORDED_ORIGIN",
+    "SCENARIO_NAME",
     "Interaction",
     "Scenario",
     "ScenarioError",
-    "is_cassette",
     "load_scenario",
-    "load_scenarios",
-    "scenario_files",
 ]
 
 # Scheme, host, port and credentials are not matched: any host works.
@@ -46,9 +47,8 @@ MATCH_ON = (method, path, query)
 RECORDED_ORIGIN = "https://confluence.recorded.invalid"
 # Transport failures a cassette cannot record; a declared scenario names one.
 FAULTS = frozenset({"timeout", "connection-refused", "unexpected-exception"})
-_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
-_INTERACTIONS = re.compile(rb"^interactions:", re.MULTILINE)
-# Confluence's latency per answer a cassette may declare (mocks.latency), in milliseconds.
+SCENARIO_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+# Confluence's latency per answer a cassette may declare (mocks.latency), as a written file may.
 _MAX_LATENCY_MS = 600_000
 
 
@@ -62,13 +62,19 @@ _FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep
 
 @dataclass(frozen=True)
 class Interaction:
-    """One recorded exchange, its response made ready to replay once, at load."""
+    """One recorded exchange, its response made ready to replay once, at load.
+
+    A hand-written scenario may put a transport fault (one of FAULTS) in place of a response:
+    the adapter raises it when the interaction plays, so "fails once, then lists" can hold a
+    refused connection as well as a 503.
+    """
 
     request: Request
     status: int
     reason: str
     headers: tuple[tuple[str, str], ...]  # values joined as HTTP allows, framing left out
     body: bytes
+    fault: str | None = None
 
     @classmethod
     def of(cls, request: Request, response: Mapping[str, Any]) -> Interaction:
@@ -96,6 +102,13 @@ class Scenario:
     fault: str | None = None
     # Confluence's latency per answer; None leaves it to the mock's default.
     latency_ms: int | None = None
+    hand_written: bool = False
+
+    @property
+    def source(self) -> str:
+        if self.hand_written:
+            return "hand-written"
+        return "recorded" if self.fault is None else "declared"
 
     def describe(self) -> dict[str, object]:
         described: dict[str, object] = {
@@ -103,7 +116,8 @@ class Scenario:
             "description": self.description,
             "root": self.root,
             "status": self.status,
-            "recorded": self.fault is None,
+            "recorded": self.source == "recorded",
+            "source": self.source,
         }
         if self.fault is not None:
             described["fault"] = self.fault
@@ -115,9 +129,14 @@ class Scenario:
 def load_scenario(file: Path, name: str | None = None) -> Scenario:
     """One cassette as a scenario (named after its file); ScenarioError if it cannot serve."""
     name = name or file.stem
-    if not _NAME.fullmatch(name):
+    if not SCENARIO_NAME.fullmatch(name):
         raise ScenarioError(f"{file}: a scenario name is lower-case letters, digits and dashes")
-    cassette = Cassette.load(path=str(file), record_mode=RecordMode.NONE, match_on=MATCH_ON)
+    try:
+        cassette = Cassette.load(path=str(file), record_mode=RecordMode.NONE, match_on=MATCH_ON)
+    except Exception as exc:  # vcrpy reports a malformed cassette with whatever it trips on
+        raise ScenarioError(
+            f"{file}: not a cassette vcrpy can read ({type(exc).__name__}: {exc})"
+        ) from None
     metadata: Mapping[str, Any] = cassette._metadata  # vcrpy 9 keeps what the file said here
     description = metadata.get("description")
     root = metadata.get("root")
@@ -151,24 +170,3 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
         fault=fault,
         latency_ms=latency_ms,
     )
-
-
-def scenario_files(folder: Path) -> list[Path]:
-    """Every scenario file of `folder`, cassette or not, in name order (dot files are scratch)."""
-    return sorted(f for f in folder.glob("*.yaml") if not f.name.startswith("."))
-
-
-def is_cassette(file: Path) -> bool:
-    """Whether `file` is a recorded or declared cassette (it has `interactions:`)."""
-    return _INTERACTIONS.search(file.read_bytes()) is not None
-
-
-def load_scenarios(folder: Path) -> dict[str, Scenario]:
-    """Every `*.yaml` cassette of `folder`, by name, in name order."""
-    files = [f for f in scenario_files(folder) if is_cassette(f)]
-    if not files:
-        raise ScenarioError(f"{folder} holds no scenario cassettes (*.yaml)")
-    scenarios = {file.stem: load_scenario(file) for file in files}
-    if "default" not in scenarios:
-        raise ScenarioError(f"{folder} has no 'default' scenario, which plays without Prefer")
-    return scenarios

@@ -8,4 +8,5 @@ warnings.filterwarnings(
     "ignore", message="Using `httpx` with `starlette.testclient`", category=UserWarning
 )
 
+# The one place the version is written: the package metadata reads it from here (pyproject.toml).
 __version__ = "0.1.0"

@@ -7,12 +7,11 @@ import contextlib
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 
-import jwt
-
 from service.auth import is_canonical_uuid
+from service.commands import run_subcommand
+from service.minting import DEFAULT_TTL_SECONDS, CannotMint, mint_token
 from service.settings import ConfigError, Settings
 
 __all__ = ["main"]
@@ -55,26 +54,11 @@ def _token(args: argparse.Namespace) -> int:
     if not is_canonical_uuid(args.tenant):
         print("--tenant must be a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6", file=sys.stderr)
         return 2
-    if settings.jwt_key_source != "secret" or settings.jwt_secret is None:
-        print(
-            "token mints with an HS256 secret (SPACEGATE_JWT_SECRET, or the development secret "
-            "in mock mode); this deployment verifies with a public key or JWKS, so ask its "
-            "identity provider for a token",
-            file=sys.stderr,
-        )
+    try:
+        print(mint_token(settings, args.tenant, ttl=args.ttl, subject=args.subject))
+    except CannotMint as exc:
+        print(f"token: {exc}", file=sys.stderr)
         return 2
-    now = int(time.time())
-    claims: dict[str, object] = {
-        settings.tenant_claim: args.tenant,
-        "sub": args.subject,
-        "iat": now,
-        "exp": now + args.ttl,
-    }
-    if settings.jwt_issuer:
-        claims["iss"] = settings.jwt_issuer
-    if settings.jwt_audience:
-        claims["aud"] = settings.jwt_audience
-    print(jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithms[0]))
     return 0
 
 
@@ -89,19 +73,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
     token = commands.add_parser("token", help="print a JWT for a tenant, signed with the secret")
     token.add_argument("--tenant", required=True, help="the tenant UUID (x-tenantid)")
-    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    token.add_argument(
+        "--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="seconds until it expires"
+    )
     token.add_argument("--subject", default="spacegate-cli", help="the token's sub claim")
     token.set_defaults(run=_token)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except ConfigError as exc:
-        print(f"spacegate: configuration error: {exc}", file=sys.stderr)
-        return 2
+    return run_subcommand(
+        _parser(), argv, refusals=(ConfigError,), prefix="spacegate: configuration error"
+    )
 
 
 if __name__ == "__main__":

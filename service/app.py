@@ -57,6 +57,7 @@ def _as_function(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitab
     async def call(*args: Any, **kwargs: Any) -> Any:
         return await method(*args, **kwargs)
 
+    # a function attribute inspect.signature reads first; typeshed does not declare it
     call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
     call.__name__ = getattr(method, "__name__", "call")
     return call
@@ -76,17 +77,12 @@ def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
             authorization = authorization_header(request.headers)
             if not authorization:
                 return None, None
-            return BearerSecurityHandler.get_auth_header_value(request)
+            value: tuple[str | None, str | None] = BearerSecurityHandler.get_auth_header_value(
+                request
+            )
+            return value
 
     return VerifyingBearer
-
-
-def _documents(mode: Mode) -> dict[str, Any]:
-    # Swagger UI's `urls`: its top bar offers the contract and the mode's own documents.
-    if not mode.documents:
-        return {}
-    documents = [("spacegate API (openapi.yaml)", SPEC_JSON_PATH), *mode.documents]
-    return {"urls": [{"name": name, "url": url} for name, url in documents]}
 
 
 def create_app(settings: Settings | None = None, *, mode: Mode | None = None) -> AsyncApp:
@@ -105,7 +101,8 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        yield
+        async with mode.running():
+            yield
         mode.adapter.close()
 
     middlewares = list(ConnexionMiddleware.default_middlewares)
@@ -120,11 +117,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
         validator_map=validator_map([url_rule(mode.policy), *mode.rules]),
         # Swagger UI on the document as written (add_spec_routes), not on Connexion's rewrite.
         swagger_ui_options=SwaggerUIOptions(
-            swagger_ui=True,
-            swagger_ui_path="/ui",
-            serve_spec=False,
-            spec_path=SPEC_JSON_PATH,
-            swagger_ui_template_arguments=_documents(mode),
+            swagger_ui=True, swagger_ui_path="/ui", serve_spec=False, spec_path=SPEC_JSON_PATH
         ),
     )
     app.add_api(

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import BodyTooLarge, ClientGone, RequestTimeout, UnsupportedMediaType
 
-__all__ = ["MAX_BODY_BYTES", "BodyGuard"]
+__all__ = ["MAX_BODY_BYTES", "BodyGuard", "read_json_body"]
 
 MAX_BODY_BYTES = 64 * 1024
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -38,20 +38,10 @@ class BodyGuard:
         if not _is_operation_with_body(scope):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise self._too_large()
-        messages: list[Message] = []
-        with anyio.move_on_after(self.timeout_seconds) as reading:
-            await self._read(receive, messages)
-        if reading.cancelled_caught:
-            raise RequestTimeout(
-                f"The request body did not arrive within {self.timeout_seconds:g} seconds"
-            )
-        content_type = headers.get("content-type")
-        _check_media_type(content_type)
-        if content_type != "application/json":
+        messages = await read_json_body(
+            scope, receive, max_bytes=self.max_bytes, timeout_seconds=self.timeout_seconds
+        )
+        if Headers(scope=scope).get("content-type") != "application/json":
             # Connexion matches media types case-sensitively and hands the handler raw bytes
             # for "Application/JSON"; the body is UTF-8 JSON whatever the parameters say
             # (RFC 8259), so the header is made plain.
@@ -68,21 +58,43 @@ class BodyGuard:
 
         await self.app(scope, replayed, send)
 
-    async def _read(self, receive: Receive, messages: list[Message]) -> None:
-        size = 0
-        more_body = True
-        while more_body:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone("the client closed the connection while sending its body")
-            messages.append(message)
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                raise self._too_large()
-            more_body = message.get("more_body", False)
 
-    def _too_large(self) -> BodyTooLarge:
-        return BodyTooLarge(f"The request body is larger than {self.max_bytes} bytes")
+async def read_json_body(
+    scope: Scope, receive: Receive, *, max_bytes: int, timeout_seconds: float
+) -> list[Message]:
+    """The body's messages, read whole within the limits: 413, then 408, then 415.
+
+    Also for routes outside the operation that take a JSON body (mock mode's /mock/token).
+    """
+    headers = Headers(scope=scope)
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    messages: list[Message] = []
+    with anyio.move_on_after(timeout_seconds) as reading:
+        await _read(receive, messages, max_bytes)
+    if reading.cancelled_caught:
+        raise RequestTimeout(f"The request body did not arrive within {timeout_seconds:g} seconds")
+    _check_media_type(headers.get("content-type"))
+    return messages
+
+
+async def _read(receive: Receive, messages: list[Message], max_bytes: int) -> None:
+    size = 0
+    more_body = True
+    while more_body:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone("the client closed the connection while sending its body")
+        messages.append(message)
+        size += len(message.get("body", b""))
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        more_body = message.get("more_body", False)
+
+
+def _too_large(max_bytes: int) -> BodyTooLarge:
+    return BodyTooLarge(f"The request body is larger than {max_bytes} bytes")
 
 
 def _is_operation_with_body(scope: Scope) -> bool:

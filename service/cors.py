@@ -34,7 +34,8 @@ class Cors(CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code != 400:
             return response
-        refusal = CorsRefused(f"CORS preflight refused: {response.body.decode(errors='replace')}")
+        said = bytes(response.body).decode(errors="replace")
+        refusal = CorsRefused(f"CORS preflight refused: {said}")
         return Response(
             error_body(refusal.detail, refusal.code),
             status_code=refusal.status,

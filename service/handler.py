@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
-from connexion import request
+from connexion import request as current_request
+from connexion.lifecycle import ConnexionRequest
 
 from service.auth import check_tenant
 from service.confluence.client import (
@@ -42,6 +43,7 @@ class SpaceListing:
         self._pool = pool
 
     async def list_spaces(self, body: dict[str, Any], token_info: dict[str, Any]) -> dict[str, Any]:
+        request = cast(ConnexionRequest, current_request)  # Connexion's proxy of this request
         # The token was verified before validation; the tenant is compared after it, so that a
         # malformed x-tenantid is a 422 and not a 403 (docs/contract.md#order-of-checks).
         check_tenant(token_info, self._tenant_claim, request.headers["x-tenantid"])

@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterable
+from types import TracebackType
 
 from service import json_text
 
@@ -35,6 +36,9 @@ _request_secrets: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextV
 _process_secrets: set[str] = set()
 
 # Short values ("a", "1") would mangle every line they happen to appear in.
+# A record's exc_info once set (typeshed names it only privately).
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
 _MIN_SECRET_LENGTH = 4
 _MAX_SECRETS = 16
 # uvicorn adds color_message, a copy of the message with terminal escapes
@@ -127,7 +131,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = self._exception(record)
+            entry["exception"] = self._exception(record.exc_info)
         line = json_text.dumps(entry, default=_shown)
         secrets = (*_request_secrets.get(), *_process_secrets)
         # A secret that JSON writes as itself can be looked for in the line, at C speed;
@@ -138,12 +142,11 @@ class JsonFormatter(logging.Formatter):
             line = json_text.dumps(entry, default=_shown)
         return line
 
-    def _exception(self, record: logging.LogRecord) -> str:
+    def _exception(self, exc_info: ExcInfo) -> str:
         try:
-            return self.formatException(record.exc_info)  # type: ignore[arg-type]
+            return self.formatException(exc_info)
         except Exception:  # traceback rendering calls str() on the exception, which may raise
-            kind = record.exc_info[1].__class__.__name__ if record.exc_info else "exception"
-            return f"{kind} (its traceback could not be rendered)"
+            return f"{exc_info[1].__class__.__name__} (its traceback could not be rendered)"
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -163,7 +166,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("vcr").setLevel(logging.WARNING)
     # The JSON lines name no source line, thread or process: don't pay to look them up on
     # every record (the logging documentation's own advice for speed).
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

@@ -11,7 +11,9 @@ never imports `mocks/`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from connexion import AsyncApp
@@ -44,8 +46,8 @@ class Mode:
     - `rules`: request rules run after the URL policy's, their 422 items reported with it.
     - `install(app)`: adds the mode's own routes and middleware; called before the app's own
       middleware are added, so a middleware it adds is outside them all.
-    - `documents`: (name, URL) of OpenAPI documents of the mode's own routes, which Swagger UI
-      offers beside the contract (mock mode: its `/mock/*` API).
+    - `running()`: what the mode keeps doing while the app serves, entered when the app starts
+      and left when it stops (mock mode: watching its scenarios folder).
     """
 
     adapter: PinnableAdapter
@@ -53,7 +55,7 @@ class Mode:
     cors_origins: tuple[str, ...]
     rules: tuple[RequestRule, ...] = ()
     install: Callable[[AsyncApp], None] = _nothing
-    documents: tuple[tuple[str, str], ...] = ()
+    running: Callable[[], AbstractAsyncContextManager[object]] = contextlib.nullcontext
 
 
 def live_mode(settings: Settings) -> Mode:

@@ -1,7 +1,8 @@
 """422 items: one constructor per row of docs/contract.md#the-422-vocabulary (pydantic v1's).
 
 Every field or header problem of a request is reported as one of these, all of them in one
-422 answer, so a client fixes its request in one round trip.
+422 answer, so a client fixes its request in one round trip. The integer rows serve mock
+mode's own API (`POST /mock/token`'s `ttl`), in the same vocabulary.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ __all__ = [
     "none_not_allowed",
     "not_a_string",
     "not_a_uuid",
+    "not_an_integer",
+    "number_too_large",
+    "number_too_small",
     "too_short",
     "unknown_scenario",
     "url_extra",
@@ -69,6 +73,22 @@ def lone_surrogate(loc: Loc) -> Problem:
 
 def not_a_uuid(loc: Loc) -> Problem:
     return _problem(loc, "value is not a valid uuid", "type_error.uuid")
+
+
+def not_an_integer(loc: Loc) -> Problem:
+    return _problem(loc, "value is not a valid integer", "type_error.integer")
+
+
+def number_too_small(loc: Loc, limit: int) -> Problem:
+    return _problem(
+        loc, f"ensure this value is greater than or equal to {limit}", "value_error.number.not_ge"
+    )
+
+
+def number_too_large(loc: Loc, limit: int) -> Problem:
+    return _problem(
+        loc, f"ensure this value is less than or equal to {limit}", "value_error.number.not_le"
+    )
 
 
 def url_scheme_invalid(loc: Loc) -> Problem:

@@ -34,6 +34,7 @@ from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
+from granian.server import MPServer, MTServer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.asgi import make_app
@@ -94,7 +95,9 @@ def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-def granian_server(settings: Settings, *, host: str, port: int, workers: int) -> Granian:
+def granian_server(
+    settings: Settings, *, host: str, port: int, workers: int
+) -> MPServer | MTServer:
     """The server for `make_granian_app`, with the client limits of `settings`."""
     return Granian(
         "service.server:make_granian_app",

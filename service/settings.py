@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from service.confluence.urlpolicy import is_host_pattern
 from service.resources import default_cassettes_dir
@@ -33,7 +33,8 @@ MAX_CLIENT_TIMEOUT_SECONDS = 60.0
 MAX_MOCK_LATENCY_MS = 60_000
 
 Mode = Literal["live", "mock"]
-T = TypeVar("T")
+T = TypeVar("T")  # a variable's default
+V = TypeVar("V")  # what its text converts to
 
 
 class ConfigError(ValueError):
@@ -101,7 +102,7 @@ class Settings:
         if chosen not in ("live", "mock"):
             raise ConfigError(PREFIX + "MODE", f"must be 'live' or 'mock', not {chosen!r}")
         base = cls()
-        values = {
+        values: dict[str, Any] = {
             "mode": chosen,
             "jwt_secret": env.text("JWT_SECRET", None),
             "jwt_public_key": env.text("JWT_PUBLIC_KEY", None),
@@ -312,7 +313,7 @@ class _Reader:
             return None
         return value.strip()
 
-    def _convert(self, name: str, default: T, convert: Callable[[str], T]) -> T:
+    def _convert(self, name: str, default: T, convert: Callable[[str], V]) -> V | T:
         raw = self._raw(name)
         if raw is None:
             return default

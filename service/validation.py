@@ -93,7 +93,7 @@ def _problem_for(error: ValidationError, loc: Loc) -> Problem:
             # `format: uuid`, which generated clients turn into a type they cannot send.
             return p.not_a_uuid(loc)
         # The patterned body fields are URLs.
-        if not _URL_SCHEME.match(error.instance):
+        if not _URL_SCHEME.match(str(error.instance)):
             return p.url_scheme_invalid(loc)
         return p.url_host_invalid(loc)
     return {"loc": list(loc), "msg": error.message, "type": f"value_error.{error.validator}"}

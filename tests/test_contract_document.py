@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from service import __version__
 from service.resources import spec_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ def test_every_example_obeys_its_schema():
 
 def test_prefer_examples_name_only_2xx_and_4xx_scenarios():
     """The examples phase of a conformance run sends them; a 5xx would be a false failure."""
-    from mocks.scenarios import load_scenarios
+    from mocks.scenario_folder import load_scenarios
     from service.resources import default_cassettes_dir
 
     scenarios = load_scenarios(default_cassettes_dir())
@@ -121,7 +122,7 @@ def test_the_wheel_carries_the_contract_and_the_cassettes(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    [wheel] = tmp_path.glob("spacegate-*.whl")
+    [wheel] = tmp_path.glob(f"spacegate-{__version__}-*.whl")  # the version, written once
     names = set(zipfile.ZipFile(io.BytesIO(wheel.read_bytes())).namelist())
     assert "service/openapi.yaml" in names
     assert "service/cassettes/default.yaml" in names

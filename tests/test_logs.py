@@ -173,9 +173,7 @@ def test_a_value_that_cannot_be_rendered_still_gives_a_json_line(strict_utf8_log
     assert "Logging error" not in capsys.readouterr().err
 
 
-def test_an_exception_the_error_table_cannot_answer_is_still_the_json_500(
-    live_settings, body, log_lines
-):
+def test_a_confluence_failure_without_a_row_is_the_json_500(live_settings, body, log_lines):
     from service.confluence.errors import ConfluenceError
     from service.confluence.guarded_adapter import GuardedHTTPAdapter
     from service.mode import live_mode
@@ -206,3 +204,46 @@ def test_an_exception_the_error_table_cannot_answer_is_still_the_json_500(
     assert "Unmapped" in errors[-1]["exception"]
     access = [e for e in entries if e["logger"] == "spacegate.access"]
     assert access[-1]["status"] == 500
+
+
+def test_an_error_handler_that_fails_still_gives_the_json_500(live_settings, log_lines):
+    # What gets past the error table (here the table failing to build an answer) is answered
+    # by the outermost layer, RequestContext, in the contract's shape, request id included.
+    from connexion.middleware import MiddlewarePosition
+
+    from service.errors import ApiError
+    from service.mode import live_mode
+    from tests.support.servers import serve
+
+    class Unanswerable(ApiError):
+        @property
+        def answer_detail(self):
+            raise RuntimeError("the error table could not build this answer")
+
+    class Raising:
+        """A layer inside Connexion's exception layer: what it raises goes to the table."""
+
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            if scope["type"] == "http" and scope["path"] == "/boom":
+                raise Unanswerable("boom")
+            await self.app(scope, receive, send)
+
+    def install(app):
+        app.add_middleware(Raising, position=MiddlewarePosition.BEFORE_SWAGGER)
+
+    mode = replace(live_mode(live_settings), install=install)
+    with serve(live_settings, mode=mode) as service:
+        response = requests.get(
+            service.url + "/boom", headers={"x-request-id": "trace-last-resort"}, timeout=10
+        )
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"] == "trace-last-resort"
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
+    entries = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    [logged] = [e for e in entries if e["message"] == "unexpected error outside the error table"]
+    assert logged["request_id"] == "trace-last-resort"
+    assert "the error table could not build this answer" in logged["exception"]

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from mocks.adapter import CassetteAdapter, ReplayError
-from mocks.scenarios import load_scenarios
+from mocks.scenario_folder import load_scenarios
 from mocks.web import mock_mode
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.resources import default_cassettes_dir
@@ -108,6 +108,70 @@ def test_code_picks_the_first_scenario_by_name(mock):
     assert detail == call(mock, prefer=f"example={first_403}").json()["detail"]
 
 
+DATA_CENTER_BODY = BODY | {
+    "instance_url": "https://confluence.acme.example/rest/api",
+    "web_url_instance": "https://confluence.acme.example",
+}
+
+
+@pytest.mark.parametrize("prefer", ["code=200", None])
+def test_a_code_plays_the_scenario_recorded_at_the_bodys_root(mock, prefer):
+    """`code=200` with a Cloud root plays `default`, with a Data Center root `data-center`,
+    although `data-center` comes first by name (and the query form alike)."""
+    query = "" if prefer else "?__code=200"
+    sent = headers(prefer)
+    cloud = requests.post(mock.api + query, json=BODY, headers=sent, timeout=10)
+    assert assert_conforms(cloud).status_code == 200, cloud.text
+    assert [s["key"] for s in cloud.json()["spaces"]] == ["KB", "IT", "HR"]
+    dc = requests.post(mock.api + query, json=DATA_CENTER_BODY, headers=sent, timeout=10)
+    assert assert_conforms(dc).status_code == 200, dc.text
+    spaces = dc.json()["spaces"]
+    assert len(spaces) == len(call(mock, DATA_CENTER_BODY, "example=data-center").json()["spaces"])
+    assert spaces[0]["url"].startswith("https://confluence.acme.example/display/")
+
+
+def test_a_code_at_a_root_no_scenario_has_names_the_root_of_the_first(mock):
+    body = BODY | {"instance_url": "https://acme.atlassian.net/confluence/api"}
+    [item] = call(mock, body, "code=200").json()["detail"]
+    assert item["type"] == "value_error.confluence_not_found"
+    assert "data-center" in item["msg"]
+    assert "/rest/api" in item["msg"]
+
+
+@pytest.mark.parametrize(
+    ("query", "prefer", "status"),
+    [
+        ("?__example=rate-limited", None, 429),
+        ("?__code=403", None, 403),
+        ("?__example=credentials-rejected&__code=200", None, 403),  # example wins, as in Prefer
+        ("?__code=429&__code=403", None, 429),  # the first one counts
+        ("?__example=empty&unrelated=1", None, 200),
+        ("?__example=rate-limited", "example=legacy-401", 403),  # the header wins
+        ("?__code=429", "respond-async", 429),  # a header without example or code does not
+    ],
+)
+def test_prisms_query_form(mock, query, prefer, status):
+    response = requests.post(mock.api + query, json=BODY, headers=headers(prefer), timeout=10)
+    assert assert_conforms(response).status_code == status, response.text
+
+
+@pytest.mark.parametrize("query", ["?__example=nope", "?__example=", "?__code=418"])
+def test_the_query_form_refuses_what_the_header_refuses(mock, query):
+    response = requests.post(mock.api + query, json=BODY, headers=headers(), timeout=10)
+    [item] = assert_conforms(response).json()["detail"]
+    assert (item["loc"], item["type"]) == (["header", "prefer"], "value_error.scenario")
+
+
+def test_live_mode_ignores_the_query_form(live, body):
+    response = requests.post(
+        live.api + "?__example=rate-limited&__code=502",
+        json=body(),
+        headers=auth_headers(),
+        timeout=10,
+    )
+    assert assert_conforms(response).status_code == 200, response.text
+
+
 def test_an_unknown_scenario_lists_the_known_ones(mock):
     [item] = call(mock, prefer="example=nope").json()["detail"]
     assert item["loc"] == ["header", "prefer"]
@@ -180,8 +244,10 @@ def test_the_scenario_catalogue(mock):
         "root": "/wiki/rest/api",
         "status": 200,
         "recorded": True,
+        "source": "recorded",
     }
     assert by_name["timeout"]["recorded"] is False
+    assert by_name["timeout"]["source"] == "declared"
     assert by_name["data-center"]["root"] == "/rest/api"
 
 

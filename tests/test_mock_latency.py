@@ -111,7 +111,7 @@ def test_a_delay_past_the_read_timeout_is_a_504_after_the_timeout():
 
 def test_the_deadline_counts_confluences_latency():
     # 400 ms a page, five pages, a 1 s deadline: the third page runs out of time.
-    settings = replace(MOCK, deadline_seconds=1.0, read_timeout_seconds=1.0)
+    settings = Settings.from_env({"SPACEGATE_DEADLINE_SECONDS": "1"})  # timeouts follow it
     with serve(settings) as service:
         response, took = timed(service, "example=many, delay=400")
         entry = journal(service, response.headers["x-request-id"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ import requests
 from conformance.serving import serving
 from mocks.state import STATE_FILE
 from service.resources import default_cassettes_dir
-from service.settings import ConfigError, Settings
+from service.settings import Settings
 from tests.support.bodies import EXAMPLE_BODY as BODY
 from tests.support.contract import assert_conforms
 from tests.support.processes import ROOT, environment, process_tree
@@ -113,25 +114,23 @@ def test_the_catalogue_lists_sequences_and_a_typo_names_them(mock):
     assert "flaky" in item["msg"]
 
 
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("description: x\nsequence: [default, nope]\n", ["flaky.yaml", "nope"]),
-        ("description: x\nsequence: []\n", ["flaky.yaml", "list of scenario names"]),
-        ("description: x\nsequence: [default]\nspeed: 2\n", ["flaky.yaml", "speed"]),
-        ("sequence: [default]\n", ["flaky.yaml", "description"]),
-        ("just: text\n", ["flaky.yaml", "neither a cassette"]),
-    ],
-)
-def test_a_sequence_that_cannot_play_stops_start_up(tmp_path, text, words):
-    settings = replace(
-        Settings(mode="mock").validated(), cassettes=folder_with(tmp_path, flaky=text)
-    )
-    with pytest.raises(ConfigError) as refused:
-        serve(settings).__enter__()
-    assert refused.value.variable == "SPACEGATE_CASSETTES"
-    for word in words:
-        assert word in str(refused.value)
+def test_a_sequence_written_while_the_mock_runs_plays_and_a_reload_keeps_its_place(mock):
+    folder = mock.settings.cassettes
+    assert play(mock.url).status_code == 502
+    (folder / "healing.yaml").write_text("description: Fine at once\nsequence: [default]\n")
+
+    def sequences() -> list[str]:
+        listed = requests.get(mock.url + "/mock/scenarios", timeout=5).json()["sequences"]
+        return [s["name"] for s in listed]
+
+    deadline = time.monotonic() + 2.0
+    while sequences() != ["flaky", "healing"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sequences() == ["flaky", "healing"]
+    assert play(mock.url, "example=healing").status_code == 200
+    # flaky was reloaded with the folder; where it stood is the mock's state, not the file's
+    assert play(mock.url).status_code == 502
+    assert play(mock.url).status_code == 200
 
 
 def state_files_open(pid: int) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import requests
 
+from service import __version__
 from tests.support.tokens import auth_headers
 
 PREFLIGHT = {
@@ -18,6 +21,12 @@ def test_healthz_reports_the_mode(live):
     assert response.json()["status"] == "ok"
     assert response.json()["mode"] == "live"
     assert "x-spacegate-mode" not in response.headers
+
+
+def test_healthz_reports_the_version_written_once(live):
+    # The installed package's metadata is read from service.__version__ at build time.
+    assert importlib.metadata.version("spacegate") == __version__
+    assert requests.get(live.url + "/healthz", timeout=5).json()["version"] == __version__
 
 
 def test_the_spec_is_served_as_json(live):

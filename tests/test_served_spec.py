@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -49,10 +50,22 @@ def test_the_json_is_the_same_document(mock):
     }
 
 
-def test_swagger_ui_loads_the_served_document(mock):
-    page = requests.get(mock.url + "/ui/", timeout=5).text
+def test_swagger_ui_loads_the_served_document(live):
+    page = requests.get(live.url + "/ui/", timeout=5).text
     [url] = re.findall(r'url: "([^"]*)"', page)
     assert url == "/openapi.json"
+
+
+def test_mock_swagger_ui_loads_a_copy_with_the_references_as_written(mock):
+    # Mock mode's page shows a copy that differs in prefer's examples (every scenario) and
+    # x-tenantid's (tests/test_mock_swagger_ui.py); the rest is the file, references included.
+    page = requests.get(mock.url + "/ui/", timeout=5).text
+    [url] = re.findall(r'"documentUrl": "([^"]*)"', page)
+    shown = requests.get(urljoin(mock.url + "/ui/", url), timeout=5).json()
+    written = yaml.safe_load(SPEC.read_text())
+    assert shown["paths"] == written["paths"]
+    assert shown["components"]["schemas"] == written["components"]["schemas"]
+    assert shown["servers"] == written["servers"]
 
 
 def test_a_client_generated_from_the_service_is_the_one_generated_from_the_file(mock, tmp_path):

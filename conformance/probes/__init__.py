@@ -43,8 +43,8 @@ FAMILIES: dict[str, Severity] = {
     "scenarios": Severity.MINOR,
 }
 
-for _family in FAMILIES:
-    importlib.import_module(f"{__name__}.{_family}")
+for _module in FAMILIES:
+    importlib.import_module(f"{__name__}.{_module}")
 
 
 def _family(probe: Probe) -> str:

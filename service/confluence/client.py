@@ -9,7 +9,6 @@ docs/design.md#talking-to-confluence is the specification this follows.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -36,7 +35,7 @@ from service.confluence.errors import (
 )
 from service.confluence.origin import Origin, Refusal, join
 from service.confluence.paging import v1_next, v2_next
-from service.confluence.spaces import NOT_THE_LISTING, Space, page_spaces
+from service.confluence.spaces import Space, page_spaces, read_page
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -272,7 +271,7 @@ class ConfluenceClient:
         while True:
             seen.add(url)
             answer = self._page(listing, url, first=len(seen) == 1)
-            body = _decode(answer.body, url)
+            body = read_page(answer.body, url)
             spaces.extend(page_spaces(body, listing.web_url, url))
             if v2:
                 following = v2_next(body, answer.headers, listing.origin, default_base)
@@ -486,13 +485,6 @@ def _api_root(instance_url: str) -> str:
     # The policy has judged scheme and host; a query or fragment means nothing on an API root.
     parts = urlsplit(instance_url.strip())
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _decode(body: bytes, url: str) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        raise BadGateway(f"{NOT_THE_LISTING} (not JSON at {url})") from None
 
 
 def _connection_failure(exc: Exception, origin: Origin) -> ConfluenceError | _Transient:

@@ -53,19 +53,11 @@ __all__ = [
 ]
 
 
-class _Guard:
+class _Guard(HTTPConnection):
     """The connect step shared by the HTTP and HTTPS connection classes below."""
 
     # Bound per adapter by `_pool_classes`; urllib3 builds connections from the class alone.
     policy: ClassVar[UrlPolicy]
-
-    # Attributes of urllib3's HTTPConnection, which every concrete class below derives from.
-    _dns_host: str
-    host: str
-    port: int
-    timeout: Any
-    source_address: tuple[str, int] | None
-    socket_options: Any
 
     def _new_conn(self) -> socket.socket:
         # Same contract and error mapping as urllib3's HTTPConnection._new_conn, with the
@@ -80,6 +72,7 @@ class _Guard:
                 self.socket_options,
             )
         except (socket.gaierror, UnicodeError) as e:  # UnicodeError: a label IDNA refuses
+            # urllib3 types the reason as gaierror; IDNA's refusal is reported the same way
             raise NameResolutionError(self.host, self, e) from e  # type: ignore[arg-type]
         except TimeoutError as e:
             raise ConnectTimeoutError(
@@ -91,7 +84,7 @@ class _Guard:
         return sock
 
 
-class GuardedHTTPConnection(_Guard, HTTPConnection):
+class GuardedHTTPConnection(_Guard):
     """urllib3's HTTPConnection with the address check; GuardedHTTPAdapter binds `policy`."""
 
 
@@ -111,7 +104,7 @@ def _connect_checked(
     infos = socket.getaddrinfo(name, port, allowed_gai_family(), socket.SOCK_STREAM)
     # Every address first, then connect: a name answering with one public and one private
     # address must not reach the private one when the public one happens to be down.
-    _refuse_any(policy, name, [info[4][0] for info in infos])
+    _refuse_any(policy, name, [str(info[4][0]) for info in infos])
     error: OSError | None = None
     for family, socktype, proto, _canonname, sockaddr in infos:
         sock = socket.socket(family, socktype, proto)
@@ -317,4 +310,4 @@ class GuardedHTTPAdapter(EnvironmentHTTPAdapter):
                 f"cannot resolve {name} to check its addresses before using the proxy: {exc}",
                 request=request,
             ) from exc
-        _refuse_any(self.policy, name, [info[4][0] for info in infos])
+        _refuse_any(self.policy, name, [str(info[4][0]) for info in infos])

@@ -71,5 +71,5 @@ def backoff(attempt: int, cap: float) -> float:
     Exponential from 0.5 s, capped, with "equal jitter" so that requests throttled together
     do not all come back at the same instant.
     """
-    ceiling = min(cap, _FIRST_BACKOFF * 2 ** min(attempt - 1, 32))
+    ceiling = min(cap, _FIRST_BACKOFF * 2.0 ** min(attempt - 1, 32))
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - timing, not secrets

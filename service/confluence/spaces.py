@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import NotRequired, TypedDict
 
 from service.confluence.errors import BadGateway
 
-__all__ = ["NOT_THE_LISTING", "UNKNOWN_WORD", "Space", "page_spaces", "space_word"]
+__all__ = ["NOT_THE_LISTING", "UNKNOWN_WORD", "Space", "page_spaces", "read_page", "space_word"]
 
 NOT_THE_LISTING = "Confluence answered something that is not its space listing"
 
@@ -27,14 +29,25 @@ class Space(TypedDict):
     url: NotRequired[str]
 
 
-def page_spaces(body: object, web_url: str, where: str) -> list[Space]:
+def read_page(raw: bytes, where: str) -> Mapping[str, object]:
+    """A page's body as a JSON object, or a BadGateway; `where` names the page in errors."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadGateway(f"{NOT_THE_LISTING} (not JSON at {where})") from None
+    if not isinstance(body, dict):
+        raise BadGateway(f"{NOT_THE_LISTING} (no list of results at {where})")
+    return body
+
+
+def page_spaces(body: Mapping[str, object], web_url: str, where: str) -> list[Space]:
     """The spaces of one decoded page, in Confluence's order.
 
     `web_url` is `web_url_instance` without its trailing slash; `where` names the page in errors.
     Anything that is not the listing's shape is a BadGateway: guessing would hand the user a
     silently wrong list.
     """
-    results = body.get("results") if isinstance(body, dict) else None
+    results = body.get("results")
     if not isinstance(results, list):
         raise BadGateway(f"{NOT_THE_LISTING} (no list of results at {where})")
     return [_space(item, web_url, where) for item in results]
@@ -47,7 +60,12 @@ def _space(item: object, web_url: str, where: str) -> Space:
     # Both APIs and every Data Center release we know of send `status`; no default is safe,
     # since an archived space must not pass for a current one.
     status = item.get("status")
-    if not all(isinstance(v, str) for v in (key, name, type_, status)):
+    if not (
+        isinstance(key, str)
+        and isinstance(name, str)
+        and isinstance(type_, str)
+        and isinstance(status, str)
+    ):
         raise BadGateway(
             f"{NOT_THE_LISTING} (a space without a text key, name, type or status at {where})"
         )
