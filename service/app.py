@@ -28,6 +28,7 @@ from service import __version__
 from service.auth import TokenVerifier, authorization_header
 from service.body_guard import BodyGuard
 from service.confluence.client import ClientOptions
+from service.confluence.page_threads import PageThreads
 from service.cors import Cors
 from service.error_table import install_error_table
 from service.handler import SpaceListing
@@ -90,12 +91,15 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
     mode = mode if mode is not None else mode_for(settings)
     remember_secrets(settings.jwt_secret, process_wide=True)
     pool = WorkerPool(settings.worker_threads)
+    # As many again for pages fetched ahead, borrowed only when free (docs/design.md#paging).
+    page_threads = PageThreads(settings.worker_threads)
     in_flight = InFlight()
     listing = SpaceListing(
         mode.adapter,
         ClientOptions.from_settings(settings),
         tenant_claim=settings.tenant_claim,
         pool=pool,
+        page_threads=page_threads,
     )
     operations = {"listSpaces": _as_function(listing.list_spaces)}
 
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         async with mode.running():
             yield
+        page_threads.close()
         mode.adapter.close()
 
     middlewares = list(ConnexionMiddleware.default_middlewares)
@@ -135,6 +140,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
                 "version": __version__,
                 # this worker process's load, for a load balancer to see
                 "worker_threads": threads,
+                "page_threads": {"size": page_threads.size, "busy": page_threads.busy},
                 "saturated": threads["busy"] >= threads["size"],
                 "requests_in_progress": in_flight.count,
             }

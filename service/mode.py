@@ -61,12 +61,13 @@ class Mode:
 def live_mode(settings: Settings) -> Mode:
     """Real HTTPS to Confluence through one shared `GuardedHTTPAdapter`.
 
-    The adapter's pools keep up to `worker_threads` connections per Confluence host, one per
-    thread that may be talking to it, so keep-alive connections are reused, not discarded.
+    The adapter's pools keep up to `2 * worker_threads` connections per Confluence host, one
+    per thread that may be talking to it (worker threads, and as many page threads), so
+    keep-alive connections are reused, not discarded.
     """
     policy = url_policy(settings, enforce_allow_list=True)
     adapter = GuardedHTTPAdapter(
-        policy, pool_connections=_POOLED_HOSTS, pool_maxsize=max(settings.worker_threads, 1)
+        policy, pool_connections=_POOLED_HOSTS, pool_maxsize=2 * max(settings.worker_threads, 1)
     )
     return Mode(adapter=adapter, policy=policy, cors_origins=settings.cors_origins)
 

@@ -25,6 +25,10 @@ PREFIX = "SPACEGATE_"
 # back to it.
 DEV_JWT_SECRET = "spacegate-development-secret-not-for-production"  # noqa: S105
 
+# An unset SPACEGATE_MAX_PAGES follows SPACEGATE_MAX_SPACES at Data Center's page of 25, the
+# smallest page a site serves: the spaces cap is the guard, the page cap only scales with it.
+SMALLEST_PAGE = 25
+
 # The bounds of the HTTP server's own settings (granian's http1 buffer and header read timeout).
 MIN_HEADER_BYTES = 8192
 MAX_CLIENT_TIMEOUT_SECONDS = 60.0
@@ -65,8 +69,10 @@ class Settings:
     deadline_seconds: float = 30.0
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 20.0
-    max_pages: int = 1000
+    max_spaces: int = 500_000
+    max_pages: int = 500_000 // SMALLEST_PAGE
     max_page_bytes: int = 16 * 1024 * 1024
+    page_concurrency: int = 4
     retry_attempts: int = 4
     retry_max_wait_seconds: float = 5.0
     retry_budget_seconds: float = 10.0
@@ -122,8 +128,12 @@ class Settings:
                 budget=env.number("RETRY_BUDGET_SECONDS", None, 0),
                 max_wait=env.number("RETRY_MAX_WAIT_SECONDS", None, 0),
             ),
-            "max_pages": env.integer("MAX_PAGES", base.max_pages, 1),
+            **_listing_caps(
+                spaces=env.integer("MAX_SPACES", base.max_spaces, 1),
+                pages=env.integer("MAX_PAGES", None, 1),
+            ),
             "max_page_bytes": env.integer("MAX_PAGE_BYTES", base.max_page_bytes, 1024),
+            "page_concurrency": env.integer("PAGE_CONCURRENCY", base.page_concurrency, 1),
             "retry_attempts": env.integer("RETRY_ATTEMPTS", base.retry_attempts, 1),
             "cassettes": env.path("CASSETTES", base.cassettes),
             "cors_origins": env.words("CORS_ORIGINS", ()),
@@ -287,6 +297,11 @@ _ALGORITHMS = {
 }
 
 
+def _listing_caps(*, spaces: int, pages: int | None) -> dict[str, int]:
+    """The runaway guards: an unset page cap follows the spaces cap (see SMALLEST_PAGE)."""
+    return {"max_spaces": spaces, "max_pages": pages or math.ceil(spaces / SMALLEST_PAGE)}
+
+
 def _default_algorithms(source: str) -> tuple[str, ...]:
     return ("HS256",) if source == "secret" else ("RS256", "ES256")
 
@@ -355,7 +370,7 @@ class _Reader:
 
         return self._convert(name, default, convert)
 
-    def integer(self, name: str, default: int, minimum: int) -> int:
+    def integer(self, name: str, default: T, minimum: int) -> int | T:
         def convert(raw: str) -> int:
             if not raw.isdigit() or int(raw) < minimum:
                 raise ValueError(f"must be a whole number at least {minimum}, not {raw!r}")

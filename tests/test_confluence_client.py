@@ -21,6 +21,7 @@ from service.confluence import errors
 from service.confluence.client import ClientOptions, ConfluenceClient, Credentials
 from service.confluence.guarded_adapter import GuardedHTTPAdapter
 from service.confluence.origin import Origin
+from service.confluence.page_threads import PageThreads
 from service.confluence.paging import v1_next, v2_next
 from service.confluence.retry import clamp_retry_after, parse_retry_after
 from service.confluence.urlpolicy import UrlPolicy
@@ -243,6 +244,40 @@ def test_failure(confluence: StandIn, client: ConfluenceClient, persona, root, e
     assert str(caught.value) == caught.value.detail
     # Nothing outlives the deadline, retries and slow bodies included.
     assert elapsed < DEADLINE + SLACK
+
+
+def sequential_and_parallel(adapter, options: ClientOptions):
+    """The same client options paging one page at a time, and four at a time on borrowed
+    threads: their answers and failures must not differ."""
+    one = ConfluenceClient(adapter, replace(options, page_concurrency=1))
+    four = ConfluenceClient(
+        adapter, replace(options, page_concurrency=4), page_threads=PageThreads(8)
+    )
+    return one, four
+
+
+def outcome(client: ConfluenceClient, root: str, persona: str):
+    try:
+        return list_spaces(client, root, persona)
+    except errors.ConfluenceError as failure:
+        return type(failure), failure.detail
+
+
+@pytest.mark.parametrize(
+    ("persona", "root"),
+    [(persona, root) for persona, root, _ in LISTINGS if root != "cloud"]
+    # (slow, slow-body and unavailable fail on the first page, before anything runs ahead)
+    + [
+        (persona, root)
+        for persona, root, _, _ in FAILURES
+        if root != "cloud" and persona not in ("slow", "slow-body", "unavailable")
+    ]
+    + [("many", "dc-context")],
+)
+def test_pages_fetched_ahead_change_nothing(confluence: StandIn, adapter, persona, root):
+    one, four = sequential_and_parallel(adapter, ROOMY if persona == "many" else OPTIONS)
+    url = roots(confluence)[root]
+    assert outcome(four, url, persona) == outcome(one, url, persona)
 
 
 @pytest.mark.parametrize("persona", ["redirect-other-host", "next-other-host", "base-other-host"])

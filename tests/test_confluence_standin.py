@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from conformance.serving import free_port
-from tests.confluence_standin import PERSONAS, VALID_TOKEN, Flavor, StandIn
+from tests.confluence_standin import PERSONAS, THROTTLE_SECONDS, VALID_TOKEN, Flavor, StandIn
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -676,3 +676,141 @@ def test_command_line_serves_until_interrupted() -> None:
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+# --- listings of any size, and what large-site tests need ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("root", "pages"), [("v2", 21), ("v1", 21), ("dc", 201), ("dc-context", 201)]
+)
+def test_sized_listing_pages_at_each_flavors_cap(
+    confluence: StandIn, session: requests.Session, root: str, pages: int
+) -> None:
+    flavor = ROOTS[root][1]
+    limit = {"v2": 250, "v1": 250}.get(root, 1000)
+    spaces, nexts = walk(
+        session, f"{listing(confluence, root)}?limit={limit}", "spaces-5001", flavor
+    )
+    assert len(nexts) + 1 == pages
+    assert spaces == confluence.expected_spaces("spaces-5001", flavor)
+    assert len({s["key"] for s in spaces}) == 5001
+
+
+def test_sized_orders_differ_and_modifiers_keep_the_spaces(confluence: StandIn) -> None:
+    v1 = confluence.expected_spaces("spaces-20000", "v1")
+    assert [s["key"] for s in confluence.expected_spaces("spaces-20000", "v2")] != [
+        s["key"] for s in v1
+    ]
+    assert confluence.expected_spaces("spaces-20000+page-50+undercount+delay-5", "v1") == v1
+    assert confluence.expected_spaces("spaces-20000+nonsense", "v1") == confluence.expected_spaces(
+        "three", "v1"
+    )
+
+
+@pytest.mark.parametrize("root", V1_ROOTS)
+def test_page_modifier_sets_the_v1_cap(
+    confluence: StandIn, session: requests.Session, root: str
+) -> None:
+    body = get(session, f"{listing(confluence, root)}?limit=500", "spaces-200+page-50").json()
+    assert len(body["results"]) == 50
+    assert parse_qs(urlsplit(body["_links"]["next"]).query)["start"] == ["50"]
+
+
+@pytest.mark.parametrize("root", V1_ROOTS)
+def test_undercount_next_starts_half_way_into_the_page_served(
+    confluence: StandIn, session: requests.Session, root: str
+) -> None:
+    user = "spaces-120+page-50+undercount"
+    url = f"{listing(confluence, root)}?limit=50&start=10"
+    body = get(session, url, user).json()
+    assert body["start"] == 10
+    assert len(body["results"]) == 50
+    assert parse_qs(urlsplit(body["_links"]["next"]).query)["start"] == ["35"]
+    # Following it literally lists spaces twice: what a client must not do.
+    spaces, _ = walk(session, f"{listing(confluence, root)}?limit=50", user, ROOTS[root][1])
+    keys = [s["key"] for s in spaces]
+    assert len(keys) > len(set(keys)) == 120
+
+
+@pytest.mark.parametrize("root", ["v2", "dc"])
+def test_fail_at_answers_503_at_that_position_only(
+    confluence: StandIn, session: requests.Session, root: str
+) -> None:
+    user = "spaces-100+fail-at-25"
+    first = get(session, listing(confluence, root) + "?limit=25", user)
+    assert first.status_code == 200
+    following = follow(first.json()["_links"]["next"], first.url, first.json(), ROOTS[root][1])
+    for _ in range(2):
+        failing = get(session, following, user)
+        assert failing.status_code == 503
+        assert "Retry-After" not in failing.headers
+
+
+def test_throttle_at_answers_429_for_a_while_once(
+    confluence: StandIn, session: requests.Session
+) -> None:
+    user = "spaces-100+throttle-at-50"
+    url = listing(confluence, "dc")
+    assert get(session, url + "?start=25", user).status_code == 200
+    started = time.monotonic()
+    throttled = get(session, url + "?start=50", user)
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "1"
+    if time.monotonic() - started < THROTTLE_SECONDS / 2:
+        assert get(session, url + "?start=0", user).status_code == 429  # any page, meanwhile
+    time.sleep(THROTTLE_SECONDS)
+    assert get(session, url + "?start=50", user).status_code == 200  # once only
+    confluence.clear()
+    assert get(session, url + "?start=50", user).status_code == 429  # until clear()
+
+
+def test_delay_modifier_paces_one_persona(confluence: StandIn, session: requests.Session) -> None:
+    url = listing(confluence, "dc")
+    started = time.monotonic()
+    get(session, url, "spaces-10")
+    undelayed = time.monotonic() - started
+    started = time.monotonic()
+    get(session, url, "spaces-10+delay-300")
+    assert time.monotonic() - started >= 0.3 > undelayed
+
+
+def test_concurrency_is_counted_per_username(confluence: StandIn) -> None:
+    slow, other = "spaces-10+delay-300", "spaces-10"
+    url = listing(confluence, "dc")
+    confluence.clear()
+
+    def fetch(user: str) -> int:
+        with requests.Session() as own:
+            return get(own, url, user).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(fetch, [slow, slow, slow, other]))
+    assert statuses == [200] * 4
+    assert confluence.most_in_flight(slow) == 3
+    assert confluence.most_in_flight(other) == 1
+    assert sorted(r.in_flight for r in confluence.requests if r.username == slow) == [1, 2, 3]
+    confluence.clear()
+    assert confluence.most_in_flight(slow) == 0
+
+
+def test_no_v2_lists_a_cloud_site_through_v1_only(
+    confluence: StandIn, session: requests.Session
+) -> None:
+    user = "spaces-30+no-v2"
+    v2 = get(session, listing(confluence, "v2"), user)
+    assert v2.status_code == 404
+    spaces, _ = walk(session, listing(confluence, "v1"), user, "v1")
+    assert spaces == confluence.expected_spaces(user, "v1")
+
+
+def test_requests_record_their_status_and_arrival(
+    confluence: StandIn, session: requests.Session
+) -> None:
+    confluence.clear()
+    before = time.monotonic()
+    get(session, listing(confluence, "v2"), "spaces-30+no-v2")
+    get(session, listing(confluence, "v1"), "spaces-30+no-v2")
+    first, second = confluence.requests
+    assert (first.status, second.status) == (404, 200)
+    assert before <= first.at <= second.at <= time.monotonic()

@@ -67,6 +67,9 @@ def test_values_are_read_and_typed():
         ("SPACEGATE_DEADLINE_SECONDS", "nan"),
         ("SPACEGATE_MAX_PAGES", "0"),
         ("SPACEGATE_MAX_PAGES", "1.5"),
+        ("SPACEGATE_MAX_SPACES", "0"),
+        ("SPACEGATE_PAGE_CONCURRENCY", "0"),
+        ("SPACEGATE_PAGE_CONCURRENCY", "four"),
         ("SPACEGATE_ALLOW_HTTP", "maybe"),
         ("SPACEGATE_ALLOWED_HOSTS", "https://acme.atlassian.net"),
         ("SPACEGATE_ALLOWED_HOSTS", "acme.atlassian.net:99999"),
@@ -93,6 +96,19 @@ def test_a_bad_value_names_its_variable(variable, value):
         Settings.from_env(environ)
     assert caught.value.variable == variable
     assert str(caught.value).startswith(variable)
+
+
+def test_large_sites_fit_the_default_caps_and_the_page_cap_follows_the_spaces_cap():
+    defaults = Settings.from_env({})
+    assert defaults.page_concurrency == 4
+    assert defaults.max_spaces == 500_000
+    # Data Center's pages of 25: 60,000 spaces are 2,400 pages, which the old cap (1,000) refused.
+    assert defaults.max_pages == 20_000 == Settings().max_pages
+    halved = Settings.from_env({"SPACEGATE_MAX_SPACES": "250001"})
+    assert halved.max_pages == 10_001
+    written = Settings.from_env({"SPACEGATE_MAX_SPACES": "1000", "SPACEGATE_MAX_PAGES": "7"})
+    assert (written.max_spaces, written.max_pages) == (1000, 7)
+    assert Settings.from_env({"SPACEGATE_PAGE_CONCURRENCY": "1"}).page_concurrency == 1
 
 
 def test_only_one_key_source():

@@ -3,6 +3,8 @@
 It talks through one `requests` adapter it is handed (live: `GuardedHTTPAdapter`; mock: the
 cassette adapter), pinned to each listing's origin, and sends from exactly one place,
 `_exchange`, where every requests/urllib3 exception becomes one of `service.confluence.errors`.
+Offset listings (v1, Data Center) fetch pages ahead on borrowed threads when given
+`PageThreads`, through a per-listing `RequestWindow`; without, they page one at a time.
 docs/design.md#talking-to-confluence is the specification this follows.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -34,8 +36,11 @@ from service.confluence.errors import (
     UpstreamTimeout,
 )
 from service.confluence.origin import Origin, Refusal, join
-from service.confluence.paging import v1_next, v2_next
+from service.confluence.page_threads import PageThreads
+from service.confluence.paging import OffsetLink, v1_next, v2_next
+from service.confluence.readahead import ReadAhead
 from service.confluence.spaces import Space, page_spaces, read_page
+from service.confluence.window import RequestWindow, Ticket
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -48,6 +53,8 @@ _PAGE_LIMIT = 250  # v2's maximum; v1 and Data Center lower it to their own caps
 _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
+# Confluence saying "later": these shrink a listing's window and hold its other requests.
+_THROTTLED = frozenset({429, 503})
 # A wait that leaves less than this before the deadline would only turn a clear 429/502 into
 # a 504 a moment later.
 _MIN_TIME_AFTER_WAIT = 0.25
@@ -108,6 +115,8 @@ class ClientOptions:
     retry_attempts: int
     retry_max_wait_seconds: float
     retry_budget_seconds: float
+    max_spaces: int = 500_000
+    page_concurrency: int = 4
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClientOptions:
@@ -120,6 +129,8 @@ class ClientOptions:
             retry_attempts=settings.retry_attempts,
             retry_max_wait_seconds=settings.retry_max_wait_seconds,
             retry_budget_seconds=settings.retry_budget_seconds,
+            max_spaces=settings.max_spaces,
+            page_concurrency=settings.page_concurrency,
         )
 
 
@@ -131,7 +142,11 @@ def _basic_authorization(credentials: Credentials) -> str:
 
 @dataclass
 class _Listing:
-    """The state of one list_spaces call; nothing in ConfluenceClient itself changes."""
+    """The state of one listing; nothing in ConfluenceClient itself changes.
+
+    Pages fetched ahead share it from other threads: they only read it, but for `window`,
+    which locks.
+    """
 
     headers: Mapping[str, str] = field(repr=False)  # Authorization included
     origin: Origin
@@ -139,7 +154,8 @@ class _Listing:
     web_url: str
     deadline: float
     abandoned: Callable[[], bool]
-    waited: float = 0.0
+    window: RequestWindow
+    spaces: int = 0  # read so far
 
 
 @dataclass(frozen=True)
@@ -169,6 +185,9 @@ class ConfluenceClient:
     """Lists the spaces a Confluence user can see, through one adapter pinned per listing.
 
     Safe to share between threads: each call keeps its state in its own `_Listing`.
+    `page_threads`, when given, lets offset listings fetch up to `options.page_concurrency`
+    pages at once (docs/design.md#paging); leave it out where sending does not block (an
+    adapter answering from memory), so paging stays on the caller's thread.
     `clock` (monotonic seconds; the adapter's by default) and `sleep` are injectable for tests.
     """
 
@@ -177,11 +196,13 @@ class ConfluenceClient:
         adapter: PinnableAdapter,
         options: ClientOptions,
         *,
+        page_threads: PageThreads | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self._adapter = adapter
         self._options = options
+        self._page_threads = page_threads if options.page_concurrency > 1 else None
         self._clock = clock if clock is not None else adapter.clock
         self._sleep = sleep
 
@@ -194,11 +215,27 @@ class ConfluenceClient:
         since: float | None = None,
         abandoned: Callable[[], bool] = lambda: False,
     ) -> list[Space]:
-        """Every space, every page followed, in Confluence's order.
+        """Every space, every page followed, in Confluence's order (see `pages`)."""
+        pages = self.pages(
+            instance_url, web_url_instance, credentials, since=since, abandoned=abandoned
+        )
+        return [space for page in pages for space in page]
 
-        The deadline counts from `since` (the clock's time the request arrived; now if None).
-        `abandoned` is asked before every request to Confluence, so a caller that gave up
-        frees the thread within one exchange.
+    def pages(
+        self,
+        instance_url: str,
+        web_url_instance: str,
+        credentials: Credentials,
+        *,
+        since: float | None = None,
+        abandoned: Callable[[], bool] = lambda: False,
+    ) -> Iterator[list[Space]]:
+        """The spaces of every page, page by page in Confluence's order, as they are read.
+
+        A failure can come after pages were yielded: a caller answers with all of them or
+        none. The deadline counts from `since` (the clock's time the request arrived; now if
+        None). `abandoned` is asked before every request to Confluence, so a caller that gave
+        up frees the thread within one exchange.
 
         Raises only `ConfluenceError` subclasses (see errors.py), ListingAbandoned, or
         ValueError when `instance_url` cannot be read (`UrlPolicy.refusal` refuses those first).
@@ -214,17 +251,15 @@ class ConfluenceClient:
         if root.endswith(_CLOUD_SUFFIX):
             site = root.removesuffix(_API_SUFFIX)
             try:
-                return self._walk(
-                    listing, f"{site}/api/v2/spaces?limit={_PAGE_LIMIT}", site, v2=True
+                yield from self._walk_cursors(
+                    listing, f"{site}/api/v2/spaces?limit={_PAGE_LIMIT}", site
                 )
+                return
             except _ApiMissing:
                 v2_missing = True  # not a Cloud site after all, or v2 switched off: try v1
         try:
-            return self._walk(
-                listing,
-                f"{root}/space?limit={_PAGE_LIMIT}",
-                root.removesuffix(_API_SUFFIX),
-                v2=False,
+            yield from self._walk_offsets(
+                listing, f"{root}/space?limit={_PAGE_LIMIT}", root.removesuffix(_API_SUFFIX)
             )
         except _ApiMissing as missing:
             if missing.status == 404:
@@ -248,6 +283,7 @@ class ConfluenceClient:
     ) -> _Listing:
         # No requests.Session: the client follows redirects itself, sends no cookies and needs
         # no hooks, so it prepares each request and hands it to the adapter, the one seam.
+        concurrency = self._options.page_concurrency if self._page_threads else 1
         return _Listing(
             headers={
                 "Accept": "application/json",
@@ -260,53 +296,139 @@ class ConfluenceClient:
             web_url=web_url.strip().rstrip("/"),
             deadline=started + self._options.deadline_seconds,
             abandoned=abandoned,
+            window=RequestWindow(concurrency, clock=self._clock),
         )
 
-    def _walk(
-        self, listing: _Listing, first_url: str, default_base: str, *, v2: bool
-    ) -> list[Space]:
-        spaces: list[Space] = []
+    def _walk_cursors(
+        self, listing: _Listing, first_url: str, default_base: str
+    ) -> Iterator[list[Space]]:
+        """v2: each cursor is known only once the page before it is read, so one at a time."""
         seen: set[str] = set()
         url = first_url
         while True:
             seen.add(url)
-            answer = self._page(listing, url, first=len(seen) == 1)
+            answer = self._page(listing, url, first=len(seen) == 1, ticket=Ticket(len(seen)))
             body = read_page(answer.body, url)
-            spaces.extend(page_spaces(body, listing.web_url, url))
-            if v2:
-                following = v2_next(body, answer.headers, listing.origin, default_base)
-            else:
-                following = v1_next(body, listing.origin, default_base)
+            spaces = self._read(listing, body, url, len(seen))
+            following = v2_next(body, answer.headers, listing.origin, default_base)
+            yield spaces
             if following is None:
-                return spaces
+                return
             if following in seen:
-                raise BadGateway(
-                    f"Confluence's listing at {listing.origin} links back to a page it already "
-                    f"sent ({len(seen)} pages in): a paging cycle"
-                )
-            if len(seen) >= self._options.max_pages:
-                raise BadGateway(
-                    f"Confluence's listing at {listing.origin} goes on past "
-                    f"{self._options.max_pages} pages, the cap set by SPACEGATE_MAX_PAGES"
-                )
+                raise self._cycle(listing, len(seen))
+            self._check_pages(listing, len(seen))
             url = following
 
-    def _page(self, listing: _Listing, url: str, *, first: bool) -> _Answer:
-        """One page: redirects followed, retries done, statuses mapped; a 200 or an error."""
+    def _walk_offsets(
+        self, listing: _Listing, first_url: str, default_base: str
+    ) -> Iterator[list[Space]]:
+        """v1 and Data Center: every page's address is its offset, so pages can be fetched
+        ahead. The offset asked for next is always the last page's plus what it served
+        (a `next` link's `start` has been seen to under- and over-count), so the pages and
+        the answer are those of sequential paging whatever the window."""
+        ahead: ReadAhead[_Answer] = ReadAhead(
+            lambda url, ticket: self._page(listing, url, first=False, ticket=ticket),
+            listing.window,
+            self._page_threads,
+            time_left=lambda: listing.deadline - self._clock(),
+        )
+        url, page_size = first_url, 0
+        offset: int | None = 0  # None after a `next` followed as written
+        ahead_urls: Iterator[str]
+        seen = {url}
+        try:
+            answer = self._page(listing, url, first=True, ticket=Ticket(0))
+            while True:
+                body = read_page(answer.body, url)
+                spaces = self._read(listing, body, url, len(seen))
+                following = v1_next(body, listing.origin, default_base)
+                yield spaces
+                # An empty page ends the listing, `next` or not: nothing served, nothing more.
+                if following is None or not spaces:
+                    return
+                self._check_pages(listing, len(seen))
+                link = OffsetLink.of(following)
+                if link is None:  # no offset to derive: follow `next` as written
+                    url, offset, ahead_urls = following, None, iter(())
+                elif offset is not None and link.start <= offset:
+                    raise self._cycle(listing, len(seen))
+                else:
+                    offset = link.start if offset is None else offset + len(spaces)
+                    page_size = max(page_size, len(spaces))
+                    url = self._offset_url(listing, link, offset)
+                    ahead_urls = self._offset_urls(listing, link, offset, page_size, len(seen))
+                if url in seen:
+                    raise self._cycle(listing, len(seen))
+                seen.add(url)
+                try:
+                    answer = ahead.take(len(seen) - 1, url, ahead_urls)
+                except TimeoutError:
+                    raise self._timeout(listing, "the overall deadline") from None
+        finally:
+            ahead.close()
+
+    def _offset_url(self, listing: _Listing, link: OffsetLink, offset: int) -> str:
+        return listing.origin.check(link.at(offset), "Confluence links the next page to")
+
+    def _offset_urls(
+        self, listing: _Listing, link: OffsetLink, offset: int, page_size: int, fetched: int
+    ) -> Iterator[str]:
+        """The pages expected after the one at `offset`, no further than the page cap."""
+        for step in range(1, self._options.max_pages - fetched):
+            yield self._offset_url(listing, link, offset + step * page_size)
+
+    def _read(
+        self, listing: _Listing, body: Mapping[str, object], url: str, pages: int
+    ) -> list[Space]:
+        spaces = page_spaces(body, listing.web_url, url)
+        listing.spaces += len(spaces)
+        if listing.spaces > self._options.max_spaces:
+            raise BadGateway(
+                f"Confluence's listing at {listing.origin} goes on past "
+                f"{self._options.max_spaces} spaces ({pages} pages in), the cap set by "
+                "SPACEGATE_MAX_SPACES"
+            )
+        return spaces
+
+    def _check_pages(self, listing: _Listing, fetched: int) -> None:
+        if fetched >= self._options.max_pages:
+            raise BadGateway(
+                f"Confluence's listing at {listing.origin} goes on past "
+                f"{self._options.max_pages} pages, the cap set by SPACEGATE_MAX_PAGES"
+            )
+
+    def _cycle(self, listing: _Listing, fetched: int) -> BadGateway:
+        return BadGateway(
+            f"Confluence's listing at {listing.origin} links back to a page it already "
+            f"sent ({fetched} pages in): a paging cycle"
+        )
+
+    def _page(self, listing: _Listing, url: str, *, first: bool, ticket: Ticket) -> _Answer:
+        """One page: redirects followed, retries done, statuses mapped; a 200 or an error.
+
+        Every attempt holds a slot of the listing's window while it talks to Confluence.
+        """
+        window = listing.window
         attempt = 1
         redirects = 0
         while True:
-            try:
-                answer = self._exchange(listing, url)
-            except _Transient as failure:
-                wait = self._retry_wait(listing, attempt, None)
+            with window.slot(ticket, listing.deadline) as acquired:
+                if not acquired:
+                    raise self._timeout(listing, "the overall deadline")
+                try:
+                    answer: _Answer | _Transient = self._exchange(listing, url)
+                except _Transient as failure:
+                    answer = failure
+            if isinstance(answer, _Transient):
+                wait = self._retry_wait(listing, ticket, attempt, None, throttled=False)
                 if wait is None:
-                    raise BadGateway(failure.detail) from None
-                self._pause(listing, wait, failure.detail, attempt)
+                    raise BadGateway(answer.detail) from None
+                self._pause(listing, ticket, wait, answer.detail, attempt)
                 attempt += 1
                 continue
             status = answer.status
             if status == 200:
+                window.succeeded()
                 return answer
             if status in _REDIRECTS:
                 redirects += 1
@@ -321,10 +443,13 @@ class ConfluenceClient:
                 raise _ApiMissing(status)
             if status in retry.RETRYABLE_STATUSES:
                 retry_after = retry.parse_retry_after(answer.headers.get("Retry-After"))
-                wait = self._retry_wait(listing, attempt, retry_after)
+                wait = self._retry_wait(
+                    listing, ticket, attempt, retry_after, throttled=status in _THROTTLED
+                )
                 if wait is None:
                     raise self._gave_up(listing, status, retry_after, attempt)
-                self._pause(listing, wait, f"Confluence answered HTTP {status} at {url}", attempt)
+                reason = f"Confluence answered HTTP {status} at {url}"
+                self._pause(listing, ticket, wait, reason, attempt)
                 attempt += 1
                 continue
             raise BadGateway(f"Confluence answered HTTP {status} at {url}")
@@ -424,7 +549,13 @@ class ConfluenceClient:
         return target
 
     def _retry_wait(
-        self, listing: _Listing, attempt: int, retry_after: float | None
+        self,
+        listing: _Listing,
+        ticket: Ticket,
+        attempt: int,
+        retry_after: float | None,
+        *,
+        throttled: bool,
     ) -> float | None:
         """How long to wait before another attempt, or None to answer now."""
         options = self._options
@@ -437,13 +568,17 @@ class ConfluenceClient:
             wait = retry_after
         else:
             wait = retry.backoff(attempt, options.retry_max_wait_seconds)
-        if listing.waited + wait > options.retry_budget_seconds:
-            return None
         if listing.deadline - self._clock() - wait < _MIN_TIME_AFTER_WAIT:
+            return None
+        if not listing.window.back_off(
+            ticket, wait, options.retry_budget_seconds, throttled=throttled
+        ):
             return None
         return wait
 
-    def _pause(self, listing: _Listing, wait: float, reason: str, attempt: int) -> None:
+    def _pause(
+        self, listing: _Listing, ticket: Ticket, wait: float, reason: str, attempt: int
+    ) -> None:
         _log.warning(
             "%s; attempt %d of %d in %.2f s",
             reason,
@@ -451,8 +586,8 @@ class ConfluenceClient:
             self._options.retry_attempts,
             wait,
         )
-        listing.waited += wait
         self._sleep(wait)
+        listing.window.resumed(ticket)
 
     def _gave_up(
         self, listing: _Listing, status: int, retry_after: float | None, attempts: int

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from requests.utils import parse_header_links
@@ -11,7 +13,9 @@ from service.confluence.errors import BadGateway
 from service.confluence.origin import Origin, join
 from service.confluence.spaces import NOT_THE_LISTING
 
-__all__ = ["v1_next", "v2_next"]
+__all__ = ["OffsetLink", "v1_next", "v2_next"]
+
+_START = re.compile(r"start=([0-9]{1,18})")
 
 
 def v1_next(body: Mapping[str, object], origin: Origin, default_base: str) -> str | None:
@@ -82,3 +86,43 @@ def _join(base: str, link: str) -> str:
     # Relative to base, with or without the leading slash: base's path is a prefix to keep,
     # which urljoin would drop for "/rest/api/…".
     return base.rstrip("/") + "/" + link.lstrip("/")
+
+
+@dataclass(frozen=True)
+class OffsetLink:
+    """A v1 or Data Center `next` URL whose page is chosen by its one `start` parameter.
+
+    Data Center's `next` links have been seen to under-count `start` (listing spaces twice)
+    and to over-count it (skipping some), so the client keeps the link as Confluence wrote it
+    but asks for the offset it derives from what the pages served: `at(offset)` is the same
+    URL with only that number changed. Built from a URL the origin pin has passed, with nothing
+    but digits changed, so the result connects where the link did.
+    """
+
+    before: str  # up to and including "start="
+    start: int  # the offset the link itself names
+    after: str
+
+    @classmethod
+    def of(cls, url: str) -> OffsetLink | None:
+        """The link's `start`, or None when it has no single decimal `start` (then the link
+        is followed as written)."""
+        path, mark, rest = url.partition("?")
+        query, hash_mark, fragment = rest.partition("#")
+        if not mark:
+            return None
+        items = query.split("&")
+        starts = [i for i, item in enumerate(items) if item.partition("=")[0] == "start"]
+        if len(starts) != 1 or not _START.fullmatch(items[starts[0]]):
+            return None
+        index = starts[0]
+        before = "&".join([*items[:index], ""]) if index else ""
+        after = "".join("&" + item for item in items[index + 1 :])
+        return cls(
+            before=f"{path}?{before}start=",
+            start=int(items[index].partition("=")[2]),
+            after=after + hash_mark + fragment,
+        )
+
+    def at(self, offset: int) -> str:
+        return f"{self.before}{offset}{self.after}"

@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import NotRequired, TypedDict
 
+import orjson
+
 from service.confluence.errors import BadGateway
 
 __all__ = ["NOT_THE_LISTING", "UNKNOWN_WORD", "Space", "page_spaces", "read_page", "space_word"]
@@ -32,9 +34,13 @@ class Space(TypedDict):
 def read_page(raw: bytes, where: str) -> Mapping[str, object]:
     """A page's body as a JSON object, or a BadGateway; `where` names the page in errors."""
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise BadGateway(f"{NOT_THE_LISTING} (not JSON at {where})") from None
+        body = orjson.loads(raw)  # several times faster: a large site has thousands of pages
+    except orjson.JSONDecodeError:
+        # orjson is stricter than json (lone surrogates, NaN, deep nesting): json decides.
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise BadGateway(f"{NOT_THE_LISTING} (not JSON at {where})") from None
     if not isinstance(body, dict):
         raise BadGateway(f"{NOT_THE_LISTING} (no list of results at {where})")
     return body

@@ -10,7 +10,9 @@ Usage::
         confluence.dc_context_root   # http://127.0.0.1:PORT/confluence/rest/api
         requests.get(f"{confluence.url}/wiki/api/v2/spaces", auth=("many", VALID_TOKEN))
         confluence.expected_spaces("many", flavor="v2")   # what a full listing must yield
-        confluence.requests          # RecordedRequest(method, path_with_query, headers, username)
+        confluence.requests          # RecordedRequest(method, path_with_query, headers, username,
+                                     #                 in_flight, status, at)
+        confluence.most_in_flight("spaces-5000")  # the most requests of one user at once
         confluence.clear()           # forget requests, reset the personas' counters
 
 Or from a shell: ``python -m tests.confluence_standin --port 8090 [--page-delay 0.05]``.
@@ -59,9 +61,28 @@ Personas (all flavors unless said):
 - redirects: ``redirect-other-host`` (302 to the same path on ``localhost``, or ``127.0.0.1``
   when the request came through ``localhost``), ``redirect-same-host`` (one 301 adding
   ``redirected=1``).
+- any size: ``spaces-<N>`` (N generated spaces, N up to 1,000,000), with modifiers after ``+``:
+  ``page-<K>`` (v1/dc pages of up to K), ``undercount`` (v1/dc ``next`` links whose ``start``
+  advances by half of what the page served), ``throttle-at-<S>`` (429s for
+  ``THROTTLE_SECONDS`` from the request for the page at position S, once until ``clear()``),
+  ``fail-at-<S>`` (that page always 503), ``delay-<MS>`` (this persona's page delay),
+  ``no-v2`` (v2 answers 404: a Cloud root is listed through v1), e.g.
+  ``spaces-20000+page-50+undercount`` (see ``datasets.Sized``).
+
+Concurrency: ``in_flight`` of each recorded request, and ``most_in_flight(username)``, count the
+requests of one username being answered at once (from the request line to the last byte).
 """
 
-from .datasets import FLAVORS, PERSONAS, Flavor
-from .server import VALID_TOKEN, RecordedRequest, StandIn
+from .datasets import FLAVORS, PERSONAS, Flavor, Sized
+from .server import THROTTLE_SECONDS, VALID_TOKEN, RecordedRequest, StandIn
 
-__all__ = ["FLAVORS", "PERSONAS", "VALID_TOKEN", "Flavor", "RecordedRequest", "StandIn"]
+__all__ = [
+    "FLAVORS",
+    "PERSONAS",
+    "THROTTLE_SECONDS",
+    "VALID_TOKEN",
+    "Flavor",
+    "RecordedRequest",
+    "Sized",
+    "StandIn",
+]

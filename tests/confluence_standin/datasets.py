@@ -6,10 +6,11 @@ items with `v1_space()` / `v2_space()`; tests compare a client's output with `ex
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal, overload
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ __all__ = [
     "PERSONAS",
     "Flavor",
     "RunawaySpaces",
+    "Sized",
     "Space",
     "expected_space",
     "ordered_spaces",
@@ -93,7 +95,69 @@ def persona_of(username: str | None) -> str:
     Cloud usernames are emails, and recordings can scrub a username that appears nowhere else.
     """
     name = (username or "").partition("@")[0]
-    return name if name in PERSONAS else "three"
+    return name if name in PERSONAS or Sized.of(name) is not None else "three"
+
+
+_WORDS = r"[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*"
+_SIZED = re.compile(rf"spaces-([0-9]{{1,7}})((?:\+{_WORDS}(?:-[0-9]{{1,7}})?)*)")
+_MODIFIER = re.compile(rf"({_WORDS}?)(?:-([0-9]{{1,7}}))?")
+_MOST_SIZED = 1_000_000
+
+
+@dataclass(frozen=True)
+class Sized:
+    """A listing of any size with the paging behaviour tests and benchmarks ask for.
+
+    ``spaces-<N>`` lists N generated spaces; modifiers follow, each after a ``+``:
+
+    - ``page-<K>``: v1 and Data Center pages hold up to K spaces (a site whose administrator
+      changed the cap; Data Center's is 25 otherwise);
+    - ``undercount``: v1 and Data Center ``next`` links under-count ``start``: it advances by
+      half of what the page served (rounded up), as Data Center has been reported to do;
+    - ``throttle-at-<S>``: the request for the page at position S answers 429 (Retry-After: 1),
+      and so does every request of this persona for ``THROTTLE_SECONDS`` after it; once, until
+      ``clear()``;
+    - ``fail-at-<S>``: the page at position S always answers 503, without Retry-After;
+    - ``delay-<MS>``: pages of this persona come after MS milliseconds instead of the
+      stand-in's ``page_delay``;
+    - ``no-v2``: v2 answers 404, so a Cloud root is listed through v1.
+
+    Example: ``spaces-20000+page-50+undercount``.
+    """
+
+    count: int
+    page: int | None = None
+    undercount: bool = False
+    throttle_at: int | None = None
+    fail_at: int | None = None
+    delay: float | None = None
+    no_v2: bool = False
+
+    @classmethod
+    def of(cls, persona: str) -> Sized | None:
+        found = _SIZED.fullmatch(persona)
+        if found is None or int(found.group(1)) > _MOST_SIZED:
+            return None
+        fields: dict[str, object] = {"count": int(found.group(1))}
+        for modifier in filter(None, found.group(2).split("+")):
+            name, number = _MODIFIER.fullmatch(modifier).groups()  # type: ignore[union-attr]
+            value = None if number is None else int(number)
+            match (name, value):
+                case ("undercount", None):
+                    fields["undercount"] = True
+                case ("no-v2", None):
+                    fields["no_v2"] = True
+                case ("page", int(size)) if size > 0:
+                    fields["page"] = size
+                case ("throttle-at", int(position)):
+                    fields["throttle_at"] = position
+                case ("fail-at", int(position)):
+                    fields["fail_at"] = position
+                case ("delay", int(milliseconds)):
+                    fields["delay"] = milliseconds / 1000
+                case _:
+                    return None
+        return cls(**fields)  # type: ignore[arg-type]
 
 
 # The seed's three spaces. Ids rise in the seed's order, so v2 (by id) lists KB, IT, HR while
@@ -167,6 +231,21 @@ def _many() -> tuple[Space, ...]:
     )
 
 
+@lru_cache(maxsize=4)
+def _numbered(count: int) -> tuple[Space, ...]:
+    # Ids are a permutation of the positions that does not follow the keys (7919 is prime, so
+    # prime to any count it does not divide), so the v1 (by key) and v2 (by id) orders differ.
+    step = 7919 if count % 7919 else 1
+    return tuple(
+        Space(
+            id=3_000_000 + (n * step) % count,
+            key=f"N{n + 1:07d}",
+            name=f"{_ADJECTIVES[n % 8]} {_NOUNS[n % 9]} {n + 1}",
+        )
+        for n in range(count)
+    )
+
+
 @cache
 def _v1_forms() -> tuple[Space, ...]:
     # 63 spaces at 10 a page: seven pages, so each of the three `next` forms shows up twice.
@@ -233,11 +312,11 @@ def _dataset(persona: str) -> Sequence[Space]:
             return _v1_forms()
         case "big-page":
             return _big()
-        case _:
-            return _THREE
+    sized = Sized.of(persona)
+    return _THREE if sized is None else _numbered(sized.count)
 
 
-@cache
+@lru_cache(maxsize=64)
 def _sorted(persona: str, by: Literal["key", "id"]) -> tuple[Space, ...]:
     if by == "key":
         # Confluence's v1 order; `~` personal keys land after the upper-case ones.

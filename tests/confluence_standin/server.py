@@ -28,7 +28,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-from .datasets import Flavor, expected_space, ordered_spaces, persona_of, v1_space, v2_space
+from .datasets import (
+    Flavor,
+    Sized,
+    expected_space,
+    ordered_spaces,
+    persona_of,
+    v1_space,
+    v2_space,
+)
 
 __all__ = ["VALID_TOKEN", "RecordedRequest", "StandIn"]
 
@@ -58,7 +66,10 @@ _TRICKLE_BYTES = 120
 _TRICKLE_INTERVAL = 0.5
 _MAX_DRAINED_BODY = 1 << 20
 _MAX_RECORDED = 10_000
-_CACHED_PAGES = 64
+# Rendered pages kept, by their bytes: enough for every page of a 100,000-space benchmark.
+_CACHED_PAGE_BYTES = 256 * 1024 * 1024
+# How long a `throttle-at-<S>` persona answers 429 once it has started.
+THROTTLE_SECONDS = 0.5
 
 _RATE_LIMIT_HEADERS = [
     ("X-RateLimit-Limit", "100"),
@@ -108,12 +119,20 @@ class _Headers(dict[str, str]):
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the stand-in received it; `username` comes from Basic auth, if any."""
+    """One request as the stand-in received it; `username` comes from Basic auth, if any.
+
+    `in_flight` counts the requests of the same username being answered when it arrived,
+    itself included: the concurrency one listing puts on Confluence. `status` is what it was
+    answered, `at` when it arrived (time.monotonic()).
+    """
 
     method: str
     path_with_query: str
     headers: dict[str, str]
     username: str | None
+    in_flight: int = 1
+    status: int | None = None
+    at: float = 0.0
 
 
 @dataclass
@@ -159,6 +178,20 @@ class _Call:
         if self.flavor == "v2":
             return "cursor" not in self.query
         return self.query.get("start", "0") in ("", "0")
+
+    @property
+    def sized(self) -> Sized | None:
+        return Sized.of(self.persona)
+
+    def position(self) -> int:
+        """Where the requested page starts in the listing (v1 `start`, or v2's cursor)."""
+        if self.flavor != "v2":
+            return max(0, _int_param(self.query, "start", 0))
+        if "cursor" not in self.query:
+            return 0
+        wanted = _decode_cursor(self.query["cursor"])
+        spaces = ordered_spaces(self.persona, "v2")
+        return bisect.bisect_left(spaces, wanted, key=lambda space: space.id)
 
 
 class _BadParameter(ValueError):
@@ -225,7 +258,11 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
 def _page_size(call: _Call, limit: int) -> int:
     if call.persona in _FORCED_PAGE_SIZE:
         return _FORCED_PAGE_SIZE[call.persona]
-    size = max(1, min(limit, _MAX_LIMIT[call.flavor]))
+    cap = _MAX_LIMIT[call.flavor]
+    sized = call.sized
+    if sized is not None and sized.page is not None and call.flavor != "v2":
+        cap = sized.page
+    size = max(1, min(limit, cap))
     if call.persona == "v1-forms" and call.flavor != "v2":
         size = min(size, _V1_FORMS_PAGE_SIZE)
     return size
@@ -254,6 +291,9 @@ def _v1_page(call: _Call) -> Reply:
         _spoil(results)
     links = {"base": base, "context": call.context}
     following = _next_position(call, start, size, len(spaces))
+    sized = call.sized
+    if following is not None and sized is not None and sized.undercount:
+        following = start + (len(results) + 1) // 2
     if following is not None:
         relative = f"rest/api/space?next=true&limit={size}&start={following}"
         form = "slash"
@@ -282,10 +322,7 @@ def _v2_page(call: _Call) -> Reply:
     spaces = ordered_spaces(call.persona, "v2")
     limit = _int_param(call.query, "limit", _DEFAULT_LIMIT)
     size = _page_size(call, limit)
-    position = 0
-    if "cursor" in call.query:
-        wanted = _decode_cursor(call.query["cursor"])
-        position = bisect.bisect_left(spaces, wanted, key=lambda space: space.id)
+    position = call.position()
     results = [v2_space(space) for space in spaces[position : position + size]]
     if call.persona == "bad-space":
         _spoil(results)
@@ -378,9 +415,13 @@ class _Site:
         # Bounded, so a long benchmark against an in-process stand-in keeps a flat memory.
         self._requests: deque[RecordedRequest] = deque(maxlen=_MAX_RECORDED)
         self._first_pages: dict[tuple[str, Flavor], int] = {}
+        self._throttled: dict[str, float] = {}  # persona -> when its throttle started
+        self._in_flight: dict[str | None, int] = {}
+        self._most_in_flight: dict[str | None, int] = {}
         self._pages: OrderedDict[tuple[str, ...], tuple[bytes, tuple[tuple[str, str], ...]]] = (
             OrderedDict()
         )
+        self._page_bytes = 0
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -391,6 +432,24 @@ class _Site:
         with self._lock:
             self._requests.clear()
             self._first_pages.clear()
+            self._throttled.clear()
+            self._most_in_flight = {k: v for k, v in self._in_flight.items() if v}
+
+    def arrived(self, username: str | None) -> int:
+        """One more request of `username` being answered; how many are, this one included."""
+        with self._lock:
+            count = self._in_flight.get(username, 0) + 1
+            self._in_flight[username] = count
+            self._most_in_flight[username] = max(count, self._most_in_flight.get(username, 0))
+            return count
+
+    def answered(self, username: str | None) -> None:
+        with self._lock:
+            self._in_flight[username] -= 1
+
+    def most_in_flight(self, username: str | None) -> int:
+        with self._lock:
+            return self._most_in_flight.get(username, 0)
 
     def _alternate_fails(self, call: _Call) -> bool:
         # Counted per persona and flavor, so a v2 probe never shifts what v1 answers next.
@@ -401,11 +460,26 @@ class _Site:
             self._first_pages[(call.persona, call.flavor)] = seen + 1
         return seen % 2 == 0
 
-    def answer(self, method: str, target: str, raw_headers: Message) -> Reply:
+    def answer(self, method: str, target: str, raw_headers: Message, in_flight: int = 1) -> Reply:
         headers = _Headers({name.lower(): value for name, value in raw_headers.items()})
         username, token = _basic_credentials(headers.get("authorization"))
+        at = time.monotonic()
+        reply = self._reply(method, target, headers, username, token)
+        recorded = RecordedRequest(
+            method, target, headers, username, in_flight, status=reply.status, at=at
+        )
         with self._lock:
-            self._requests.append(RecordedRequest(method, target, headers, username))
+            self._requests.append(recorded)
+        return reply
+
+    def _reply(
+        self,
+        method: str,
+        target: str,
+        headers: _Headers,
+        username: str | None,
+        token: str | None,
+    ) -> Reply:
         host = headers.get("host") or f"127.0.0.1:{self.port}"
         split = urlsplit(target)
         route = _ROUTES.get(split.path)
@@ -468,12 +542,36 @@ class _Site:
                 return self._paced(_text(200, _LOGIN_PAGE, _HTML))
             case "wrong-shape":
                 return self._paced(_json(200, {"items": []}))
-        page = self._paced(self._page(call))
+        sized = call.sized
+        if sized is not None and sized.no_v2 and flavor == "v2":
+            return _v2_not_found()
+        if sized is not None:
+            refusal = self._sized_refusal(call, sized)
+            if refusal is not None:
+                return refusal
+        page = self._paced(self._page(call), sized)
         if persona == "slow":
             page.delay += _SLOW_SECONDS
         elif persona == "slow-body":
             page = _trickling(page)
         return page
+
+    def _sized_refusal(self, call: _Call, sized: Sized) -> Reply | None:
+        if sized.fail_at is None and sized.throttle_at is None:
+            return None
+        position = call.position()
+        if position == sized.fail_at:
+            return _unavailable()
+        if sized.throttle_at is None:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            started = self._throttled.get(call.persona)
+            if started is None and position == sized.throttle_at:
+                self._throttled[call.persona] = started = now
+        if started is not None and now - started < THROTTLE_SECONDS:
+            return _rate_limited("1")
+        return None
 
     def _page(self, call: _Call) -> Reply:
         # Rendering a page of 500 costs ~10 ms; benchmarks fetch the same pages over and over.
@@ -487,14 +585,17 @@ class _Site:
             cached = (page.body, tuple(page.headers))
             if call.persona != "big-page":  # 20 MB a copy: not worth keeping
                 with self._lock:
-                    self._pages[key] = cached
-                    if len(self._pages) > _CACHED_PAGES:
-                        self._pages.popitem(last=False)
+                    if key not in self._pages:
+                        self._pages[key] = cached
+                        self._page_bytes += len(page.body)
+                    while self._page_bytes > _CACHED_PAGE_BYTES:
+                        _, (evicted, _) = self._pages.popitem(last=False)
+                        self._page_bytes -= len(evicted)
         body, headers = cached
         return Reply(200, body, _JSON, list(headers))
 
-    def _paced(self, reply: Reply) -> Reply:
-        reply.delay = self.page_delay
+    def _paced(self, reply: Reply, sized: Sized | None = None) -> Reply:
+        reply.delay = self.page_delay if sized is None or sized.delay is None else sized.delay
         return reply
 
     def expected_spaces(self, username: str | None, flavor: Flavor) -> list[dict[str, str]]:
@@ -517,11 +618,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._drain_body()
-        reply = self.server.site.answer(self.command, self.path, self.headers)
+        site = self.server.site
+        username, _ = _basic_credentials(self.headers.get("authorization"))
+        in_flight = site.arrived(username)
         try:
+            reply = site.answer(self.command, self.path, self.headers, in_flight)
             self._send(reply)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+        finally:
+            site.answered(username)
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_TRACE = do_CONNECT = do_GET
 
@@ -724,8 +830,12 @@ class StandIn:
         return self._site.requests
 
     def clear(self) -> None:
-        """Forget recorded requests and reset the personas' counters."""
+        """Forget recorded requests and reset the personas' counters and concurrency figures."""
         self._site.clear()
+
+    def most_in_flight(self, username: str | None) -> int:
+        """The most requests of `username` the stand-in was answering at once since `clear()`."""
+        return self._site.most_in_flight(username)
 
     def expected_spaces(self, username: str | None, flavor: Flavor = "v2") -> list[dict[str, str]]:
         """What a complete listing for this username must yield, in `flavor`'s order.

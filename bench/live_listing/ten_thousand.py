@@ -1,12 +1,10 @@
-"""Benchmark (issue 2): listing 10,000 spaces through spacegate versus fetching them directly.
+"""Case `ten-thousand` (issue 2): 10,000 spaces through spacegate versus fetching them directly.
 
-    python -m bench.live_listing [--repeats N] [--page-delay S] [--memory-requests M] [--json]
+    python -m bench.live_listing [ten-thousand] [--repeats N] [--page-delay S] [--memory-requests M]
 
-Run from the repository root. It starts the Confluence stand-in in this process (persona
-``many``: 10,000 spaces, 40 v2 pages of 250 on the Cloud root, each page answered after
-``--page-delay`` seconds) and the service as a real separate process
-(``python -m service serve --mode live --workers 1``; every secret goes through the environment,
-never the command line), then:
+It starts the Confluence stand-in in this process (persona ``many``: 10,000 spaces, 40 v2
+pages of 250 on the Cloud root, each page answered after ``--page-delay`` seconds) and the
+service as a real separate process (see `service.py`), then:
 
 1. time: N interleaved pairs (baseline, service, baseline, service, ...) after a warm-up.
    *Baseline* is a hand-written client: one ``requests.Session`` walking ``_links.next`` and
@@ -17,7 +15,7 @@ never the command line), then:
    overhead in %, against the target of under 10%.
 2. memory: M more requests to the service (the stand-in's page delay set to
    ``--memory-page-delay``, 0 by default, so the phase goes fast; the work per request is the
-   same), reading VmRSS and VmHWM from /proc/<pid>/status of the service after each. "Flat"
+   same), reading VmRSS and VmHWM from /proc/<pid>/status of the service's worker after each. "Flat"
    means RSS after the last request exceeds RSS after the 5th by at most
    max(5 MiB, 5 % of it).
 
@@ -27,25 +25,28 @@ Everything reported comes from this one run: nothing is hard-coded.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
-import secrets
 import statistics
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from bench.common import REPO, BenchError, machine, mint_token
-from conformance.serving import ServedProcess, ServiceDidNotStart, serving
+from bench.common import BenchError, machine
+from bench.live_listing.service import (
+    MIB,
+    add_page_delay,
+    memory,
+    mib,
+    post_listing,
+    running_service,
+    service_env,
+    summary,
+    worker_pid,
+)
+from conformance.serving import ServedProcess
 from tests.confluence_standin import VALID_TOKEN, StandIn
 from tests.support.bodies import standin_body
-from tests.support.tokens import auth_headers
 
 USERNAME = "many"
 EXPECTED_SPACES = 10_000
@@ -55,7 +56,6 @@ TARGET_OVERHEAD_PCT = 10.0
 FLAT_MIB = 5.0
 FLAT_PCT = 5.0
 SETTLE_AFTER = 5  # memory readings before this many requests count as warm-up
-MIB = 1024 * 1024
 
 
 # -- the two ways to get the listing ------------------------------------------------------------
@@ -90,74 +90,7 @@ def service_listing(
     session: requests.Session, service: ServedProcess, headers: dict[str, str], body: dict
 ) -> list[dict]:
     """One POST; done when the decoded list is in hand (a caller needs it as much as we do)."""
-    response = session.post(service.api, json=body, headers=headers, timeout=120)
-    if response.status_code != 200:
-        raise BenchError(f"the service answered HTTP {response.status_code}: {response.text[:500]}")
-    return response.json()["spaces"]
-
-
-# -- processes ----------------------------------------------------------------------------------
-
-
-def service_env(standin: StandIn, page_delay: float) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
-    env.update(
-        {
-            "SPACEGATE_JWT_SECRET": secrets.token_urlsafe(48),
-            "SPACEGATE_ALLOWED_HOSTS": f"127.0.0.1:{standin.port}",
-            "SPACEGATE_ALLOW_HTTP": "true",
-            "SPACEGATE_ALLOW_PRIVATE_ADDRESSES": "true",
-            "SPACEGATE_LOG_LEVEL": "WARNING",
-            # 40 pages must fit whatever --page-delay says
-            "SPACEGATE_DEADLINE_SECONDS": str(max(30.0, 4 * EXPECTED_PAGES * page_delay + 10)),
-        }
-    )
-    return env
-
-
-@contextlib.contextmanager
-def running_service(env: dict[str, str]) -> Iterator[tuple[ServedProcess, dict[str, str]]]:
-    """The service in live mode, one worker; and the headers of a request it accepts."""
-    headers = auth_headers(mint_token(env))
-    with tempfile.TemporaryDirectory(prefix="spacegate-bench-") as folder:
-        log = Path(folder) / "serve.log"
-        try:
-            with serving("live", "--workers", "1", env=env, log=log, cwd=REPO) as service:
-                yield service, headers
-        except ServiceDidNotStart as exc:
-            raise BenchError(str(exc)) from exc
-
-
-def proc_status(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of `pid` in bytes."""
-    found: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0]) * 1024  # kB
-    return found
-
-
-def child_pids(pid: int) -> list[int]:
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            children += [int(c) for c in (task / "children").read_text().split()]
-    return children
-
-
-# -- statistics ---------------------------------------------------------------------------------
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    deciles = statistics.quantiles(values, n=10, method="inclusive")
-    return {
-        "median": statistics.median(values),
-        "p10": deciles[0],
-        "p90": deciles[-1],
-        "min": min(values),
-        "max": max(values),
-    }
+    return post_listing(session, service, headers, body).json()["spaces"]
 
 
 def slope(ys: list[float]) -> float:
@@ -201,16 +134,16 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
         web_url = f"{standin.url}/wiki"
         expected = standin.expected_listing(USERNAME, web_url)
         body = standin_body(standin, USERNAME)
-        env = service_env(standin, args.page_delay)
+        # 40 pages must fit whatever --page-delay says
+        env = service_env(standin, deadline=max(30.0, 4 * EXPECTED_PAGES * args.page_delay + 10))
         say(f"stand-in on {standin.url}, page delay {args.page_delay:g} s; starting the service")
         with (
             running_service(env) as (service, headers),
             requests.Session() as direct,
             requests.Session() as caller,
         ):
-            pid = service.pid
-            children = child_pids(pid)
-            rss_started = proc_status(pid)
+            pid = worker_pid(service)
+            rss_started = memory(pid)
 
             def base() -> list[dict]:
                 direct.auth = (USERNAME, VALID_TOKEN)
@@ -241,11 +174,11 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
 
             standin.page_delay = args.memory_page_delay
             say(f"memory: {args.memory_requests} requests, page delay {args.memory_page_delay:g} s")
-            after_timing = proc_status(pid)
+            after_timing = memory(pid)
             readings: list[dict[str, int]] = []
             for _ in range(args.memory_requests):
                 check(serv(), expected, "the service (memory phase)", None)
-                readings.append(proc_status(pid))
+                readings.append(memory(pid))
             if service.process.poll() is not None:
                 raise BenchError(f"the service died:\n{service.log_tail()}")
 
@@ -291,7 +224,6 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
         },
         "memory": {
             "pid": pid,
-            "child_processes": len(children),
             "rss_at_start_bytes": rss_started["VmRSS"],
             "rss_after_timing_bytes": after_timing["VmRSS"],
             "rss_after_request_bytes": rss,
@@ -316,10 +248,6 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
 # -- output -------------------------------------------------------------------------------------
 
 
-def mib(n: float) -> str:
-    return f"{n / MIB:.1f} MiB"
-
-
 def table(result: dict[str, Any]) -> str:
     m, c, t, mem = result["machine"], result["config"], result["time"], result["memory"]
     b, s, p = t["baseline_s"], t["service_s"], t["paired_ratio"]
@@ -332,7 +260,7 @@ def table(result: dict[str, Any]) -> str:
         f"  workload   {c['spaces']:,} spaces = {c['pages']} v2 pages of {PAGE_LIMIT}, "
         f"page delay {c['page_delay_s'] * 1e3:g} ms (waiting floor {t['waiting_floor_s']:.3f} s)",
         f"  runs       {c['repeats']} interleaved pairs after {c['warmup']} warm-up pair(s); "
-        f"service: 1 uvicorn worker, separate process",
+        "service: 1 worker (granian), separate process",
         "",
         "wall time (s)        median     p10     p90     min     max",
     ]
@@ -365,7 +293,7 @@ def table(result: dict[str, Any]) -> str:
     row("first (cold) service request", f"{t['first_service_request_s']:.3f} s")
     lines.append("")
     lines.append(
-        f"memory of the service process (pid {mem['pid']}, {mem['child_processes']} children), "
+        f"memory of the service's worker process (pid {mem['pid']}), "
         f"{c['memory_requests']} requests at page delay {c['memory_page_delay_s']:g} s"
     )
     row("RSS at start (idle)", mib(mem["rss_at_start_bytes"]))
@@ -391,14 +319,9 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.live_listing", description=__doc__.split("\n\n")[0]
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=9, help="interleaved pairs (default 9)")
-    parser.add_argument(
-        "--page-delay", type=float, default=0.05, help="seconds per page (default 0.05)"
-    )
+    add_page_delay(parser)
     parser.add_argument("--warmup", type=int, default=1, help="untimed pairs first (default 1)")
     parser.add_argument(
         "--memory-requests", type=int, default=30, help="requests in the memory phase (30)"
@@ -409,28 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="page delay during the memory phase (default 0: same work, less waiting)",
     )
-    parser.add_argument(
-        "--json", action="store_true", help="JSON on stdout (the table goes to stderr)"
-    )
-    args = parser.parse_args(argv)
+
+
+def check_arguments(args: argparse.Namespace) -> str | None:
     if args.repeats < 2 or args.warmup < 1 or args.memory_requests < 1:
-        parser.error("--repeats must be at least 2, --warmup and --memory-requests at least 1")
-
-    def say(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
-
-    try:
-        result = run(args, say)
-    except BenchError as exc:
-        say(f"benchmark failed: {exc}")
-        return 1
-    if args.json:
-        say(table(result))
-        print(json.dumps(result, indent=2))
-    else:
-        print(table(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return "--repeats must be at least 2, --warmup and --memory-requests at least 1"
+    return None
