@@ -15,22 +15,26 @@ the answer's last byte goes out.
 Recording costs next to nothing, since most journals are never read: the recorder keeps
 references to what it saw (`Capture`) in a bounded buffer of its worker process. The work
 (masking secrets, `mocks/masking.py`; JSON; the write into the state the workers share,
-`mocks/state.py`) is done when the journal is read: the reader asks every worker to write
-what it holds (each worker's `Journal` looks for such a request every 50 ms, in a thread) and
-waits for them. So whichever worker answers `GET /mock/requests`, a request whose answer has
-arrived is in it.
+`mocks/state.py`) is done when the journal is read: the reader rings every worker's doorbell
+(a named pipe in the state folder, where a thread of the worker sleeps until it rings) and
+waits until each has written what it held. So whichever worker answers `GET /mock/requests`,
+a request whose answer has arrived is in it; and no thread wakes while nobody reads, which
+matters: a thread that wakes now and then slows the event loop's thread measurably.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import Iterable
+from pathlib import Path
 from typing import NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,9 +51,9 @@ _log = logging.getLogger("spacegate.mock")
 
 # The service's and the mock's own endpoints: what a client under test sends is the API.
 _OPERATIONAL = ("/mock/", "/ui", "/openapi.", "/healthz")
-# How often a worker looks whether a reader wants its entries, and how long a reader waits.
-_POLL_SECONDS = 0.05
+# How long a reader waits for the workers to write what they hold, and how often it looks.
 _SETTLE_SECONDS = 2.0
+_SETTLE_STEP_SECONDS = 0.005
 
 
 def is_journaled(path: str) -> bool:
@@ -106,18 +110,27 @@ class Capture(NamedTuple):
 
 
 class Journal:
-    """One worker process's side of the journal: its captures, written when someone reads."""
+    """One worker process's side of the journal: its captures, written when someone reads.
+
+    From its first capture on, the process holds entries: it listens at a doorbell of its
+    own, a named pipe in the state folder, in a thread that sleeps until a reader rings
+    (nothing wakes it otherwise, so it costs nothing while nobody reads). Where named pipes
+    do not exist (Windows), each capture is written at once instead.
+    """
 
     def __init__(self, state: MockState) -> None:
         self.state = state
         self._pending: collections.deque[Capture] = collections.deque(maxlen=JOURNAL_LENGTH)
         self._writing = threading.Lock()
-        self._watching = False
+        self._name: str | None = None  # as a holder of entries, once it holds some
+        self._at_once = not hasattr(os, "mkfifo")
 
     def record(self, capture: Capture) -> None:
         self._pending.append(capture)
-        if not self._watching:
-            self._watch()
+        if self._at_once:
+            self.write()
+        elif self._name is None:
+            self._hold()
 
     def read(self, request_id: str | None = None) -> list[str]:
         """Every worker's entries (only `request_id`'s if given), oldest first. Blocks."""
@@ -138,61 +151,83 @@ class Journal:
             if captures:
                 self.state.add_to_journal(capture.entry() for capture in captures)
 
-    def _watch(self) -> None:
-        # From the first capture on, in the process that made it (a worker, after the fork).
-        self._watching = True
-        registered = self.state.register_worker(os.getpid())
+    def _hold(self) -> None:
+        # In the process that captured (a worker, after the fork), never before.
+        name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        doorbell = _doorbell(self.state, name)
+        os.mkfifo(doorbell, 0o600)
+        # Read and write: opening does not wait for a writer, and a writer gone leaves no EOF.
+        listening = os.open(doorbell, os.O_RDWR)
+        self._name = name
+        self.state.add_holder(name, os.getpid())
         threading.Thread(
-            target=_follow,
-            args=(weakref.ref(self), registered),
+            target=_listen,
+            args=(weakref.ref(self), name, listening, doorbell),
             name="spacegate-journal",
             daemon=True,
         ).start()
+        weakref.finalize(self, _ring_off, listening)
 
     def _settle(self) -> None:
-        """Every worker has written what it held when this was called."""
+        """Every holder has written what it held when this was called."""
         self.write()
-        generation = self.state.ask_flush()
-        me = os.getpid()
-        self.state.flushed(me, generation)
+        generation = self.state.ask_to_write()
+        if self._name is not None:
+            self.state.written(self._name, generation)
+        for name, _pid in self.state.holders(behind=generation):
+            if name != self._name and not _ring(_doorbell(self.state, name), generation):
+                self.state.remove_holder(name)  # its process is gone
         deadline = time.monotonic() + _SETTLE_SECONDS
-        while time.monotonic() < deadline:
-            behind = [pid for pid in self.state.workers_behind(generation) if pid != me]
-            for pid in behind:
-                if not _alive(pid):
-                    self.state.forget_worker(pid)
-            if not [pid for pid in behind if _alive(pid)]:
+        while [n for n, _ in self.state.holders(behind=generation) if n != self._name]:
+            if time.monotonic() > deadline:
+                _log.warning("the request journal was read before every worker had written")
                 return
-            time.sleep(_POLL_SECONDS / 5)
-        _log.warning("the request journal was read before every worker had written to it")
+            time.sleep(_SETTLE_STEP_SECONDS)
 
 
-def _follow(journal_ref: weakref.ref[Journal], answered: int) -> None:
-    """A worker's thread: write the captures whenever a reader asks; ends with its journal.
-
-    `answered`: the generation the worker registered at."""
-    pid = os.getpid()
-    while (journal := journal_ref()) is not None:
-        try:
-            asked = journal.state.flush_asked()
-            if asked > answered:
-                journal.write()
-                journal.state.flushed(pid, asked)
-                answered = asked
-        except sqlite3.Error as exc:
-            _log.warning("the request journal could not be written: %s", exc)
-        del journal
-        time.sleep(_POLL_SECONDS)
+def _doorbell(state: MockState, name: str) -> Path:
+    return state.path.with_name(f"journal-{name}.doorbell")
 
 
-def _alive(pid: int) -> bool:
+def _ring(doorbell: Path, generation: int) -> bool:
+    """Ask the holder listening at `doorbell` to write; False if nobody listens there."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        ringing = os.open(doorbell, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # no such pipe, or no process has it open (ENXIO): the holder is gone
         return False
-    except PermissionError:
-        return True
+    try:
+        os.write(ringing, f"{generation}\n".encode())
+    except BlockingIOError:
+        pass  # the pipe is full of rings the holder has yet to answer: it will
+    finally:
+        os.close(ringing)
     return True
+
+
+def _ring_off(listening: int) -> None:
+    # The journal is gone: its thread wakes, finds no journal, and ends.
+    with contextlib.suppress(OSError):
+        os.write(listening, b"0\n")
+
+
+def _listen(journal_ref: weakref.ref[Journal], name: str, listening: int, doorbell: Path) -> None:
+    """A holder's thread: asleep until a reader rings, then write and say so."""
+    try:
+        while True:
+            rings = os.read(listening, 4096).split()
+            journal = journal_ref()
+            if journal is None:
+                return
+            try:
+                journal.write()
+                journal.state.written(name, max(int(ring) for ring in rings))
+            except (sqlite3.Error, ValueError) as exc:
+                _log.warning("the request journal could not be written: %s", exc)
+            del journal
+    finally:
+        os.close(listening)
+        with contextlib.suppress(OSError):
+            doorbell.unlink()
 
 
 class Recorder:

@@ -15,8 +15,8 @@ write-ahead log lets readers and one writer work at once; a sequence moves on wi
 here needs to survive a crash, so commits are not flushed to disk (`synchronous = OFF`).
 
 Workers write their journal entries only when someone reads the journal (`mocks.journal`):
-`ask_flush()` raises a generation number, each worker (`register_worker`) writes what it
-holds and acknowledges it (`flushed`), and the reader waits for `workers_behind` to be empty.
+`ask_to_write()` raises a generation number, each holder of entries (`add_holder`) writes
+what it holds and says so (`written`), and the reader waits until no holder is behind.
 """
 
 from __future__ import annotations
@@ -51,14 +51,15 @@ CREATE TABLE IF NOT EXISTS sequence_positions (
     name TEXT PRIMARY KEY,
     played INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS flush_generation (
+CREATE TABLE IF NOT EXISTS read_generation (
     only INTEGER PRIMARY KEY CHECK (only = 1),
     generation INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO flush_generation (only, generation) VALUES (1, 0);
-CREATE TABLE IF NOT EXISTS workers (
-    pid INTEGER PRIMARY KEY,
-    flushed INTEGER NOT NULL
+INSERT OR IGNORE INTO read_generation (only, generation) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS holders (
+    name TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    written INTEGER NOT NULL
 );
 """
 
@@ -151,36 +152,31 @@ class MockState:
 
     # -- writing the journal when it is read ------------------------------------------------
 
-    def register_worker(self, pid: int) -> int:
-        """`pid` holds journal entries from now on: readers wait for it to write them. The
-        generation it starts at."""
+    def add_holder(self, name: str, pid: int) -> None:
+        """`name` (in process `pid`) holds journal entries: readers wait for it to write them."""
+        self._run(
+            "INSERT OR REPLACE INTO holders (name, pid, written) "
+            "SELECT ?, ?, generation FROM read_generation",
+            (name, pid),
+        )
+
+    def remove_holder(self, name: str) -> None:
+        self._run("DELETE FROM holders WHERE name = ?", (name,))
+
+    def ask_to_write(self) -> int:
+        """A new generation: every holder is to write what it holds, then say so."""
         [(generation,)] = self._run(
-            "INSERT OR REPLACE INTO workers (pid, flushed) "
-            "SELECT ?, generation FROM flush_generation RETURNING flushed",
-            (pid,),
+            "UPDATE read_generation SET generation = generation + 1 RETURNING generation"
         )
         return int(generation)
 
-    def forget_worker(self, pid: int) -> None:
-        self._run("DELETE FROM workers WHERE pid = ?", (pid,))
+    def written(self, name: str, generation: int) -> None:
+        """`name` has written everything it held when `generation` was asked for."""
+        self._run("UPDATE holders SET written = max(written, ?) WHERE name = ?", (generation, name))
 
-    def ask_flush(self) -> int:
-        """A new generation: every worker is to write what it holds, then say so."""
-        [(generation,)] = self._run(
-            "UPDATE flush_generation SET generation = generation + 1 RETURNING generation"
-        )
-        return int(generation)
-
-    def flush_asked(self) -> int:
-        """The generation readers last asked for."""
-        [(generation,)] = self._run("SELECT generation FROM flush_generation")
-        return int(generation)
-
-    def flushed(self, pid: int, generation: int) -> None:
-        """`pid` has written everything it held when `generation` was asked for."""
-        self._run("UPDATE workers SET flushed = max(flushed, ?) WHERE pid = ?", (generation, pid))
-
-    def workers_behind(self, generation: int) -> list[int]:
-        """The workers that have not yet written what they held at `generation`."""
-        rows = self._run("SELECT pid FROM workers WHERE flushed < ?", (generation,))
-        return [int(pid) for (pid,) in rows]
+    def holders(self, behind: int | None = None) -> list[tuple[str, int]]:
+        """(name, pid) of every holder; only those that have not written `behind` if given."""
+        if behind is None:
+            return [(str(n), int(p)) for n, p in self._run("SELECT name, pid FROM holders")]
+        rows = self._run("SELECT name, pid FROM holders WHERE written < ?", (behind,))
+        return [(str(n), int(p)) for n, p in rows]
