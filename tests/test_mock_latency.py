@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from mocks.scenarios import ScenarioError, load_scenario
 from service.resources import default_cassettes_dir
 from service.settings import ConfigError, Settings
 from tests.support.bodies import EXAMPLE_BODY as BODY
@@ -189,3 +190,25 @@ def test_a_client_that_leaves_during_the_delay_frees_the_request(mock):
     [entry] = entries
     assert entry["status"] == 499
     assert entry["duration_ms"] < 4000
+
+
+def test_the_delay_holds_beside_prisms_query_form(mock):
+    response = requests.post(
+        mock.api + "?__example=many",
+        json=BODY,
+        headers=headers("delay=100"),
+        timeout=30,
+    )
+    assert_conforms(response)
+    entry = journal(mock, response.headers["x-request-id"])
+    assert (entry["scenario"], entry["latency_ms"], len(entry["confluence"])) == ("many", 100, 5)
+    assert entry["duration_ms"] >= 500
+
+
+def test_a_cassette_latency_that_cannot_be_used_is_refused(tmp_path):
+    default = (default_cassettes_dir() / "default.yaml").read_text()
+    for bad in ("-5", "1.5", "'300'", "true"):
+        file = tmp_path / "slow.yaml"
+        file.write_text(default.replace("metadata:\n", f"metadata:\n  latency_ms: {bad}\n", 1))
+        with pytest.raises(ScenarioError, match=r"metadata\.latency_ms"):
+            load_scenario(file)
