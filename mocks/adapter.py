@@ -7,14 +7,19 @@ client starts a listing (`pinned(origin)`, once per listing) the adapter reads i
 takes the first matching interaction after the last one played, so a recorded 429-then-200
 plays in order; past the last match, the last match repeats. Nothing is shared between
 listings, and nothing is patched: concurrent API requests cannot see each other.
+
+Each call is written down in the request's `Playback` (`mocks/playback.py`), with Confluence's
+latency (`mocks/latency.py`): the adapter never sleeps, its `clock()` runs ahead of real time
+by the latency the request has played, and the handler waits that out without blocking.
 """
 
 from __future__ import annotations
 
 import io
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -26,9 +31,14 @@ from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from vcr.matchers import requests_match
 from vcr.request import HeadersDict, Request
 
+from mocks.latency import latency_ms
+from mocks.playback import ConfluenceCall, Playback, playback
 from mocks.scenarios import MATCH_ON, RECORDED_ORIGIN, Interaction, Scenario
 from service.confluence.errors import RootNotFound
 from service.confluence.origin import Origin
+
+if TYPE_CHECKING:
+    from mocks.sequences import Sequence
 
 __all__ = ["CassetteAdapter", "DeclaredFault", "Pick", "Replay", "ReplayError", "playing"]
 
@@ -40,10 +50,15 @@ _NO_HEADERS = HeadersDict()
 
 @dataclass(frozen=True)
 class Pick:
-    """What one API request plays: a scenario, or none and the reason (`refusal`)."""
+    """What one API request plays: a scenario, a sequence of them, or none and the reason."""
 
     scenario: Scenario | None
     refusal: str = ""
+    sequence: Sequence | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.scenario is None and self.sequence is None
 
 
 # Set for each API request by the mock's middleware (mocks/web.py); read when a listing starts.
@@ -63,6 +78,16 @@ class CassetteAdapter(BaseAdapter):
 
     blocking = False  # answers from memory: the client may run on the event loop
 
+    def __init__(self, default_latency_ms: int = 0) -> None:
+        super().__init__()
+        self.default_latency_ms = default_latency_ms
+
+    def clock(self) -> float:
+        """Real time, plus the latency this request's Confluence has taken so far."""
+        played = playback.get(None)
+        now = time.monotonic()
+        return now if played is None else now + played.elapsed
+
     def pinned(self, origin: Origin) -> Replay:
         # Nothing leaves the process: one cassette answers whatever origin the listing has.
         pick = playing.get(None)
@@ -71,11 +96,18 @@ class CassetteAdapter(BaseAdapter):
                 "a listing started with no scenario picked: the mock's middleware "
                 "(mocks/web.py) did not run for this request"
             )
-        if pick.scenario is None:
+        played = playback.get(None) or Playback()
+        scenario = pick.scenario
+        if scenario is None and pick.sequence is not None:
+            step, scenario = pick.sequence.play()
+            played.step = (pick.sequence.name, step)
+        if scenario is None:
             # Validation refuses such a request with a 422; playing `default` instead would
             # hide the bug behind a plausible answer.
             raise ReplayError(f"a listing started with no scenario to play: {pick.refusal}")
-        return Replay(pick.scenario)
+        played.scenario = scenario.name
+        played.latency_ms = latency_ms(scenario, played.delay_ms, self.default_latency_ms)
+        return Replay(scenario, played)
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
@@ -89,9 +121,10 @@ class CassetteAdapter(BaseAdapter):
 class Replay(BaseAdapter):
     """One listing's replay of one scenario, with its own cursor."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, played: Playback | None = None) -> None:
         super().__init__()
         self.scenario = scenario
+        self._played = played if played is not None else Playback()
         self._cursor = 0
 
     def send(
@@ -104,11 +137,19 @@ class Replay(BaseAdapter):
         proxies: Any = None,
     ) -> requests.Response:
         url = request.url or ""
+        method = request.method or "GET"
+        played = self._played
         if self.scenario.fault is not None:
+            played.calls.append(ConfluenceCall(method, url, None, self.scenario.fault))
             raise self._fault(request, self.scenario.fault)
-        wanted = Request(request.method or "GET", url, None, _NO_HEADERS)
-        recorded = self._play(wanted)
+        recorded = self._play(Request(method, url, None, _NO_HEADERS))
+        if recorded is not None and recorded.fault is not None:
+            played.calls.append(ConfluenceCall(method, url, None, recorded.fault))
+            raise self._fault(request, recorded.fault)
+        if played.latency_ms:
+            self._take_latency(request, timeout)  # each answer's, a 404 included
         if recorded is None:
+            played.calls.append(ConfluenceCall(method, url, 404))
             # Confluence would answer 404 here; unlike a real 404, the mock knows what the
             # caller should have sent, and says so.
             raise RootNotFound(
@@ -116,8 +157,7 @@ class Replay(BaseAdapter):
                 f"expects an instance_url ending in {self.scenario.root}, like "
                 f"{_origin(url).decode()}{self.scenario.root}"
             )
-        if recorded.fault is not None:
-            raise self._fault(request, recorded.fault)
+        played.calls.append(ConfluenceCall(method, url, recorded.status))
         return _response(request, recorded, _origin(url))
 
     def close(self) -> None:
@@ -134,21 +174,36 @@ class Replay(BaseAdapter):
                 return interactions[index]
         return None
 
+    def _take_latency(self, request: requests.PreparedRequest, timeout: Any) -> None:
+        """Confluence's latency, on the request's clock: past the read timeout, the timeout."""
+        latency = self._played.latency_ms / 1000
+        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        if read_timeout is not None and latency > read_timeout:
+            self._played.elapse(read_timeout)
+            self._played.calls.append(
+                ConfluenceCall(request.method or "GET", request.url or "", None, "timeout")
+            )
+            raise _read_timeout(request, f"Read timed out. (read timeout={read_timeout:g})")
+        self._played.elapse(latency)
+
     def _fault(self, request: requests.PreparedRequest, fault: str) -> Exception:
         # Raised as the real transport raises them, so the client maps them as it would live.
-        host = urlsplit(request.url or "").hostname or "confluence"
         if fault == "timeout":
-            pool = urllib3.HTTPConnectionPool(host)
-            return requests.exceptions.ReadTimeout(
-                ReadTimeoutError(pool, request.url, "Read timed out. (declared fault)"),
-                request=request,
-            )
+            return _read_timeout(request, "Read timed out. (declared fault)")
         if fault == "connection-refused":
             # No connection exists to name: the fault is declared, not met.
             refused = "[Errno 111] Connection refused (declared fault)"
             reason = NewConnectionError(None, refused)  # type: ignore[arg-type]
             return requests.exceptions.ConnectionError(reason, request=request)
         return DeclaredFault(f"the scenario '{self.scenario.name}' declares an unexpected error")
+
+
+def _read_timeout(request: requests.PreparedRequest, message: str) -> requests.ReadTimeout:
+    # What requests raises when a server is slower than the read timeout.
+    pool = urllib3.HTTPConnectionPool(urlsplit(request.url or "").hostname or "confluence")
+    return requests.exceptions.ReadTimeout(
+        ReadTimeoutError(pool, request.url, message), request=request
+    )
 
 
 def _origin(url: str) -> bytes:

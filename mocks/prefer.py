@@ -1,8 +1,10 @@
-"""The `Prefer` header (RFC 7240), as Stoplight Prism reads it: `example=<name>`, `code=<status>`.
+"""The `Prefer` header (RFC 7240), as Stoplight Prism reads it: `example=<name>`, `code=<status>`,
+and the mock's own `delay=<milliseconds>` (Confluence's latency, `mocks.latency`).
 
     Prefer: example=rate-limited
     Prefer: code=403
     Prefer: respond-async, example="many"; foo=bar
+    Prefer: example=many, delay=1500
 
 Preferences are comma-separated `token[=value]`, each possibly followed by `;parameters`;
 values may be quoted. Unknown preferences are ignored, as the RFC asks.
@@ -18,7 +20,7 @@ The header wins: the query counts only when `Prefer` names neither an example no
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 __all__ = ["Preference", "parse_prefer", "parse_query", "request_preference"]
@@ -30,6 +32,10 @@ _QUERY_NAMES = {"__example": "example", "__code": "code"}
 class Preference:
     example: str | None = None
     code: str | None = None
+    delay: str | None = None  # as written; mocks.latency reads and bounds it
+
+
+_HONOURED = frozenset({"example", "code", "delay"})
 
 
 def _unquote(value: str) -> str:
@@ -40,15 +46,17 @@ def _unquote(value: str) -> str:
 
 
 def parse_prefer(values: Iterable[str]) -> Preference:
-    """The first `example` and the first `code` among all `Prefer` header values."""
+    """The first `example`, `code` and `delay` among all `Prefer` header values."""
     found: dict[str, str] = {}
     for value in values:
         for preference in value.split(","):
             token, _, argument = preference.split(";", 1)[0].partition("=")
             name = token.strip().lower()
-            if name in ("example", "code") and name not in found:
+            if name in _HONOURED and name not in found:
                 found[name] = _unquote(argument)
-    return Preference(example=found.get("example"), code=found.get("code"))
+    return Preference(
+        example=found.get("example"), code=found.get("code"), delay=found.get("delay")
+    )
 
 
 def parse_query(query_string: bytes) -> Preference:
@@ -65,8 +73,9 @@ def parse_query(query_string: bytes) -> Preference:
 
 
 def request_preference(prefer_values: Iterable[str], query_string: bytes) -> Preference:
-    """What a request prefers: its `Prefer` header's example or code, else its query's."""
+    """What a request prefers: its `Prefer` header's example or code, else its query's (with
+    the header's delay either way)."""
     preference = parse_prefer(prefer_values)
     if preference.example is None and preference.code is None and query_string:
-        return parse_query(query_string)
+        return replace(parse_query(query_string), delay=preference.delay)
     return preference

@@ -12,6 +12,7 @@ vcrpy 9 reads and writes:
       root: /wiki/rest/api                             # the instance_url path it was recorded at
       status: 200                                      # what spacegate answered when recorded
       fault: timeout                                   # declared scenarios only (see FAULTS)
+      latency_ms: 250                                  # optional: Confluence's latency per answer
 
 Recorded hosts are replaced by `RECORDED_ORIGIN`; replay puts the caller's origin back, so
 one recording answers any `instance_url`.
@@ -47,6 +48,8 @@ RECORDED_ORIGIN = "https://confluence.recorded.invalid"
 # Transport failures a cassette cannot record; a declared scenario names one.
 FAULTS = frozenset({"timeout", "connection-refused", "unexpected-exception"})
 SCENARIO_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+# Confluence's latency per answer a cassette may declare (mocks.latency), as a written file may.
+_MAX_LATENCY_MS = 600_000
 
 
 class ScenarioError(ValueError):
@@ -139,6 +142,7 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
     root = metadata.get("root")
     status = metadata.get("status")
     fault = metadata.get("fault")
+    latency_ms = metadata.get("latency_ms")
     if not isinstance(description, str) or "\n" in description.strip():
         raise ScenarioError(f"{file}: metadata.description must be one line of text")
     if not isinstance(root, str) or not root.startswith("/"):
@@ -147,6 +151,12 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
         raise ScenarioError(f"{file}: metadata.status must be the HTTP status it yields")
     if fault is not None and fault not in FAULTS:
         raise ScenarioError(f"{file}: metadata.fault must be one of {', '.join(sorted(FAULTS))}")
+    if latency_ms is not None and not (
+        type(latency_ms) is int and 0 <= latency_ms <= _MAX_LATENCY_MS
+    ):
+        raise ScenarioError(
+            f"{file}: metadata.latency_ms must be whole milliseconds from 0 to {_MAX_LATENCY_MS}"
+        )
     if fault is None and not cassette.data:
         raise ScenarioError(f"{file}: no interactions (an unreadable cassette loads as empty)")
     return Scenario(
@@ -158,4 +168,5 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
             Interaction.of(request, response) for request, response in cassette.data
         ),
         fault=fault,
+        latency_ms=latency_ms,
     )

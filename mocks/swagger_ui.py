@@ -4,13 +4,14 @@
     GET /ui/mock-openapi.json   the contract as the page shows it: a copy, made per request
 
 The page is Swagger UI's standard one (the assets are Connexion's, from swagger-ui-bundle)
-with two differences:
+with three differences:
 
 - it loads `/ui/mock-openapi.json`, a copy of `openapi.yaml` whose `prefer` examples are the
   scenarios the mock serves at that moment (5xx included, so a page reload shows a scenario
   added since), and whose `x-tenantid` example is the demo tenant;
 - when the document is shown, it asks `POST /mock/token` for a token of the demo tenant and
-  authorizes with it (`preauthorizeApiKey`), so Try it out works at once.
+  authorizes with it (`preauthorizeApiKey`), so Try it out works at once;
+- its top bar offers a second document, the mock's own API (`/mock/*`, mocks/mock_api.py).
 
 Why a copy and not the document rewritten in the browser: which scenarios exist is the
 server's knowledge, and a document is what Swagger UI (any version) builds its drop-down
@@ -31,6 +32,7 @@ from typing import Any
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mocks.mock_api import MOCK_API_JSON_PATH
 from mocks.token_endpoint import MAX_TTL_SECONDS, TOKEN_PATH
 
 __all__ = ["DEMO_TENANT", "UI_INDEX_PATHS", "UI_SPEC_PATH", "MockSwaggerUI", "ui_document"]
@@ -68,9 +70,10 @@ Swagger UI: it is authorized for the demo tenant `{DEMO_TENANT}` (a token from \
 """
 _PREFER = """RFC 7240 preferences: `example=<scenario>` plays that scenario, `code=<status>` \
 the first scenario yielding that status at the request's root; with no preference the mock \
-plays `default`. The examples are every scenario this mock serves now, 5xx included (reload \
-the page to see scenarios added since); `GET /mock/scenarios` lists them. Live mode ignores \
-this header."""
+plays `default`; `delay=<milliseconds>` makes each of Confluence's answers that slow. The \
+examples are every scenario this mock serves now, 5xx included (reload the page to see \
+scenarios added since); `GET /mock/scenarios` lists them, and the sequences. Live mode \
+ignores this header."""
 
 
 def _summary(scenario: Described, usual_root: str) -> str:
@@ -165,7 +168,11 @@ _PAGE = """<!DOCTYPE html>
         }});
       }});
       const ui = SwaggerUIBundle({{
-        url: mock.documentUrl,
+        urls: [
+          {{url: mock.documentUrl, name: mock.title}},
+          {{url: mock.mockApiUrl, name: "spacegate mock: its own API (/mock/*)"}},
+        ],
+        "urls.primaryName": mock.title,
         dom_id: "#swagger-ui",
         deepLinking: true,
         presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
@@ -190,16 +197,18 @@ _PAGE = """<!DOCTYPE html>
 
 
 def _page(written: Mapping[str, Any]) -> str:
+    title = str(written.get("info", {}).get("title", "API"))
     setup = {
         "documentUrl": "." + UI_SPEC_PATH.removeprefix("/ui"),
+        "title": title,
+        "mockApiUrl": ".." + MOCK_API_JSON_PATH,
         "tokenUrl": ".." + TOKEN_PATH,
         "tenant": DEMO_TENANT,
         # A working day: a tab left open keeps working; a reload mints a new one.
         "ttl": MAX_TTL_SECONDS,
         "scheme": _bearer_scheme(written),
     }
-    title = html.escape(str(written.get("info", {}).get("title", "API")))
-    return _PAGE.format(title=title, mock=_script_value(setup))
+    return _PAGE.format(title=html.escape(title), mock=_script_value(setup))
 
 
 class MockSwaggerUI:

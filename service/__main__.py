@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 
 from service.auth import is_canonical_uuid
 from service.commands import run_subcommand
@@ -22,12 +24,29 @@ def _serve(args: argparse.Namespace) -> int:
     if args.mode:
         # Workers are separate processes that read the environment, not our arguments.
         os.environ["SPACEGATE_MODE"] = args.mode
-    # Built here first so that a bad setting or cassette stops the command with a message
-    # naming it, before any worker is spawned.
-    make_app()
-    settings = Settings.from_env()
-    granian_server(settings, host=args.host, port=args.port, workers=args.workers).serve()
+    with _mock_state_folder():
+        # Built here first so that a bad setting or cassette stops the command with a message
+        # naming it, before any worker is spawned.
+        make_app()
+        settings = Settings.from_env()
+        granian_server(settings, host=args.host, port=args.port, workers=args.workers).serve()
     return 0
+
+
+@contextlib.contextmanager
+def _mock_state_folder() -> Iterator[None]:
+    """In mock mode, a folder for the state this server's workers share (the journal, where
+    each sequence is), unless SPACEGATE_MOCK_STATE_DIR names one; removed when serving ends."""
+    settings = Settings.from_env()
+    if settings.mode != "mock" or settings.mock_state_dir is not None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="spacegate-mock-") as folder:
+        os.environ["SPACEGATE_MOCK_STATE_DIR"] = folder
+        try:
+            yield
+        finally:
+            del os.environ["SPACEGATE_MOCK_STATE_DIR"]
 
 
 def _token(args: argparse.Namespace) -> int:

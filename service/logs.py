@@ -24,6 +24,7 @@ __all__ = [
     "configure_logging",
     "remember_secrets",
     "request_id_var",
+    "utc_time",
 ]
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -95,6 +96,11 @@ def _second(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
 
 
+def utc_time(epoch: float) -> str:
+    """`epoch` (time.time()) as ISO 8601 in UTC with milliseconds: 2026-12-02T10:00:00.123Z."""
+    return f"{_second(int(epoch))}.{int((epoch - int(epoch)) * 1000):03d}Z"
+
+
 def _message(record: logging.LogRecord) -> str:
     try:
         return record.getMessage()
@@ -113,7 +119,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": f"{_second(int(record.created))}.{int(record.msecs):03d}Z",
+            "time": utc_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": _message(record),

@@ -17,12 +17,13 @@ from starlette.responses import Response
 
 __all__ = ["SPEC_JSON_PATH", "add_spec_routes"]
 
-SPEC_JSON_PATH = "/openapi.json"
-SPEC_YAML_PATH = "/openapi.yaml"
+SPEC_PATH = "/openapi"  # served as .yaml and .json
+SPEC_JSON_PATH = SPEC_PATH + ".json"
 
 
-def add_spec_routes(app: AsyncApp, spec: Path) -> None:
-    """Serve `spec` at SPEC_YAML_PATH as written and at SPEC_JSON_PATH as JSON."""
+def add_spec_routes(app: AsyncApp, spec: Path, *, at: str = SPEC_PATH) -> None:
+    """Serve `spec` at `{at}.yaml` as written and at `{at}.json` as JSON (mock mode serves its
+    own API's document this way too)."""
     written = spec.read_bytes()
     as_json = json.dumps(yaml.safe_load(written), ensure_ascii=False, indent=2).encode()
 
@@ -32,5 +33,5 @@ def add_spec_routes(app: AsyncApp, spec: Path) -> None:
     async def spec_json(_request: Request) -> Response:
         return Response(as_json, media_type="application/json")
 
-    app.add_url_rule(SPEC_YAML_PATH, "openapi_yaml", spec_yaml, methods=["GET"])
-    app.add_url_rule(SPEC_JSON_PATH, "openapi_json", spec_json, methods=["GET"])
+    app.add_url_rule(f"{at}.yaml", f"{at}_yaml", spec_yaml, methods=["GET"])
+    app.add_url_rule(f"{at}.json", f"{at}_json", spec_json, methods=["GET"])

@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 from service.confluence.urlpolicy import is_host_pattern
 from service.resources import default_cassettes_dir
 
-__all__ = ["DEV_JWT_SECRET", "PREFIX", "ConfigError", "Settings"]
+__all__ = ["DEV_JWT_SECRET", "MAX_MOCK_LATENCY_MS", "PREFIX", "ConfigError", "Settings"]
 
 PREFIX = "SPACEGATE_"
 
@@ -32,6 +32,9 @@ SMALLEST_PAGE = 25
 # The bounds of the HTTP server's own settings (granian's http1 buffer and header read timeout).
 MIN_HEADER_BYTES = 8192
 MAX_CLIENT_TIMEOUT_SECONDS = 60.0
+# Mock mode's latency per Confluence answer, from the setting or `Prefer: delay=`: a minute is
+# slower than any read timeout worth testing; beyond it, a typo.
+MAX_MOCK_LATENCY_MS = 60_000
 
 Mode = Literal["live", "mock"]
 T = TypeVar("T")  # a variable's default
@@ -83,6 +86,9 @@ class Settings:
     max_header_bytes: int = 16 * 1024
     max_connections: int = 512
     client_timeout_seconds: float = 10.0
+    # mock mode: Confluence's latency per answer, and the folder of the state its workers share
+    mock_latency_ms: int = 0
+    mock_state_dir: Path | None = None
 
     @property
     def jwt_key_source(self) -> str:
@@ -143,6 +149,8 @@ class Settings:
             "client_timeout_seconds": env.number(
                 "CLIENT_TIMEOUT_SECONDS", base.client_timeout_seconds, 0.1
             ),
+            "mock_latency_ms": env.integer("MOCK_LATENCY_MS", base.mock_latency_ms, 0),
+            "mock_state_dir": env.path("MOCK_STATE_DIR", None),
         }
         return cls(**values).validated()
 
@@ -211,6 +219,10 @@ class Settings:
                 PREFIX + "CLIENT_TIMEOUT_SECONDS",
                 f"must be at most {MAX_CLIENT_TIMEOUT_SECONDS:g} (the server's longest header "
                 "read timeout)",
+            )
+        if settings.mock_latency_ms > MAX_MOCK_LATENCY_MS:
+            raise ConfigError(
+                PREFIX + "MOCK_LATENCY_MS", f"must be at most {MAX_MOCK_LATENCY_MS} (a minute)"
             )
         return settings
 
@@ -374,6 +386,6 @@ class _Reader:
 
         return self._convert(name, default, convert)
 
-    def path(self, name: str, default: Path) -> Path:
+    def path(self, name: str, default: T) -> Path | T:
         return self._convert(name, default, lambda raw: Path(raw).expanduser())
 

@@ -21,7 +21,7 @@ from starlette.types import Receive
 
 from service.errors import ClientGone
 
-__all__ = ["QueueTimeout", "WorkerPool"]
+__all__ = ["QueueTimeout", "WorkerPool", "sleep_unless_gone"]
 
 T = TypeVar("T")
 
@@ -57,14 +57,8 @@ class WorkerPool:
         outcome: list[T] = []
         failure: list[Exception] = []
         async with anyio.create_task_group() as group:
-
-            async def watch() -> None:
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                gone.set()
-                group.cancel_scope.cancel()  # a request still waiting gives up its place
-
-            group.start_soon(watch)
+            # a request still waiting gives up its place
+            group.start_soon(_watch, receive, gone, group.cancel_scope)
             try:
                 outcome.append(await self._in_thread(functools.partial(work, gone), deadline))
             except Exception as exc:  # re-raised below, once the watcher is stopped
@@ -91,3 +85,25 @@ class WorkerPool:
             return await anyio.to_thread.run_sync(call, limiter=self._unlimited)
         finally:
             self._limiter.release()
+
+
+async def sleep_unless_gone(seconds: float, receive: Receive) -> None:
+    """Wait `seconds` on the event loop; ClientGone as soon as the client closes the connection.
+
+    `receive` is the request's ASGI channel, its body already read (see `WorkerPool.run`).
+    """
+    gone = threading.Event()
+    async with anyio.create_task_group() as group:
+        group.start_soon(_watch, receive, gone, group.cancel_scope)
+        await anyio.sleep(seconds)
+        group.cancel_scope.cancel()
+    if gone.is_set():
+        raise ClientGone("the client closed the connection before the answer was ready")
+
+
+async def _watch(receive: Receive, gone: threading.Event, scope: anyio.CancelScope) -> None:
+    """Set `gone` and cancel `scope` when the client disconnects."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
+    scope.cancel()

@@ -395,3 +395,34 @@ def test_a_hand_written_scenario_added_while_serving_is_offered_after_a_page_rel
 def scenario_names(service: RunningService) -> list[str]:
     listed = requests.get(service.url + "/mock/scenarios", timeout=5).json()["scenarios"]
     return [scenario["name"] for scenario in listed]
+
+
+def test_slowed_down_then_seen_in_the_journal_through_the_mocks_own_document(browser, mock):
+    """The frontend loop in the browser: slow Confluence down, then read the journal in the
+    mock's own API, the second document of the top bar."""
+    with ui_session(browser, mock) as session:
+        page = session.page
+        open_ui(page, mock.url)
+        expect_authorized(page)
+        try_it_out(page)
+        param_row(page, "prefer").locator("input").fill("example=many, delay=100")
+        response = execute(page)
+        assert response.status == 200
+        assert response.request.headers["prefer"] == "example=many, delay=100"
+        request_id = response.headers["x-request-id"]
+
+        page.locator(".topbar select").select_option(label="spacegate mock: its own API (/mock/*)")
+        expect(page.locator(".information-container .title")).to_contain_text("own API")
+        operation = page.locator(".opblock-get").filter(has_text="/mock/requests")
+        operation.locator(".opblock-summary").click()
+        operation.locator(".try-out__btn").click()
+        operation.locator('tr[data-param-name="request_id"] input').fill(request_id)
+        with page.expect_response(lambda r: "/mock/requests" in r.url) as answered:
+            operation.locator(".btn.execute").click()
+        assert answered.value.status == 200
+        [entry] = answered.value.json()["requests"]
+    assert entry["scenario"] == "many"
+    assert entry["latency_ms"] == 100
+    assert len(entry["confluence"]) == 5
+    assert entry["duration_ms"] >= 500  # five pages, 100 ms each
+    assert entry["headers"]["authorization"] == "Bearer ***"

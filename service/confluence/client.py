@@ -77,6 +77,10 @@ class PinnableAdapter(Protocol):
       refuses any request that would not connect to `origin`.
     - `blocking`: whether sending blocks on I/O. An adapter answering from memory says False,
       so that a caller on an event loop may run the client there instead of in a thread.
+    - `clock()`: the time the client reads its deadline on (monotonic seconds). For an
+      adapter that blocks it is real time; one answering from memory may stand for a slow
+      server by running its clock ahead instead of sleeping, and a caller on an event loop
+      waits out the difference without blocking it (mock mode's latency).
     - `close()`: releases pooled connections, once, at shutdown.
 
     Live: `GuardedHTTPAdapter`; mock mode: `mocks.adapter.CassetteAdapter`. Example::
@@ -88,6 +92,8 @@ class PinnableAdapter(Protocol):
 
     @property
     def blocking(self) -> bool: ...
+
+    def clock(self) -> float: ...
 
     def pinned(self, origin: Origin) -> BaseAdapter: ...
 
@@ -183,7 +189,7 @@ class ConfluenceClient:
     `page_threads`, when given, lets offset listings fetch up to `options.page_concurrency`
     pages at once (docs/design.md#paging); leave it out where sending does not block (an
     adapter answering from memory), so paging stays on the caller's thread.
-    `clock` (monotonic seconds) and `sleep` are injectable for tests.
+    `clock` (monotonic seconds; the adapter's by default) and `sleep` are injectable for tests.
     """
 
     def __init__(
@@ -192,13 +198,13 @@ class ConfluenceClient:
         options: ClientOptions,
         *,
         page_threads: PageThreads | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self._adapter = adapter
         self._options = options
         self._page_threads = page_threads if options.page_concurrency > 1 else None
-        self._clock = clock
+        self._clock = clock if clock is not None else adapter.clock
         self._sleep = sleep
 
     def list_spaces(

@@ -26,6 +26,7 @@ import ipaddress
 import os
 import socket
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -180,6 +181,7 @@ class EnvironmentHTTPAdapter(HTTPAdapter):
     """
 
     blocking = True  # it waits on sockets: callers on an event loop use a worker thread
+    clock = staticmethod(time.monotonic)  # real time: waiting on sockets is what takes it
 
     def pinned(self, origin: Origin) -> BaseAdapter:
         """This adapter for one listing: it sends only to `origin`."""
