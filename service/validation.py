@@ -58,6 +58,10 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+# json.loads builds a decoder on every call that is given an option: this one is built once.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or InvalidJson (400) saying what is wrong with it."""
     if not raw.strip():
@@ -67,7 +71,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise InvalidJson(f"Request body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # what json.loads says of it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InvalidJson(
             f"Request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
