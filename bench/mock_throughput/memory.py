@@ -11,23 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.common import BenchError
+from bench.common import MIB, BenchError, memory
 from bench.mock_throughput.servers import Target, check_answer, running
 from bench.mock_throughput.wrk import Wrk, busiest_process
 
 FLAT_MIB = 5
 FLAT_PCT = 5
-MIB = 1024 * 1024
-
-
-def memory(pid: int) -> dict[str, int]:
-    """VmRSS (now) and VmHWM (the peak since the process started) of `pid`, in bytes."""
-    found: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0]) * 1024  # kB
-    return found
 
 
 def slope(xs: list[float], ys: list[float]) -> float:

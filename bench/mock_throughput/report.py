@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.mock_throughput.memory import MIB
+from bench.common import MIB
 from bench.mock_throughput.profiling import LAYERS, NO_LAYER
 from bench.mock_throughput.wrk import WRK_TIMEOUT_S
 

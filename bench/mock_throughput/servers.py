@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, BenchError
+from bench.common import REPO, BenchError, revision
 from conformance.serving import free_port
 from tests.support.bodies import EXAMPLE_BODY
 from tests.support.tokens import auth_headers
@@ -119,7 +119,7 @@ def targets(secret: str, with_prism: bool, before: Path | None = None) -> list[T
             1,
             Target(
                 "spacegate_before",
-                f"spacegate INFO @ {revision(before)}",
+                f"spacegate INFO @ {revision(before) or before.name}",
                 spacegate,
                 {**base, "SPACEGATE_LOG_LEVEL": "INFO"},
                 SPACEGATE_BODY,
@@ -167,17 +167,6 @@ def targets(secret: str, with_prism: bool, before: Path | None = None) -> list[T
         )
     )
     return found
-
-
-def revision(checkout: Path) -> str:
-    done = subprocess.run(
-        ["git", "describe", "--always", "--dirty"],
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or checkout.name
 
 
 def spawn(target: Target, logs: Path) -> Server:
