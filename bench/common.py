@@ -14,8 +14,9 @@ from typing import Any
 from tests.support.tokens import TENANT
 
 REPO = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
 
-__all__ = ["REPO", "BenchError", "machine", "mint_token"]
+__all__ = ["MIB", "REPO", "BenchError", "machine", "memory", "mint_token", "revision"]
 
 
 def machine() -> dict[str, Any]:
@@ -25,13 +26,7 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.partition(":")[2].strip()
                 break
-    commit = subprocess.run(
-        ["git", "describe", "--always", "--dirty"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = revision(REPO)
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
@@ -42,6 +37,28 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "git": commit or "unknown",
     }
+
+
+def revision(checkout: Path) -> str:
+    """`git describe` of `checkout` ("" when it is no git checkout)."""
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip()
+
+
+def memory(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (the peak since the process started) of `pid`, in bytes."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0]) * 1024  # kB
+    return found
 
 
 class BenchError(RuntimeError):

@@ -10,9 +10,8 @@ unless given. Everything else is the same in both modes.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from connexion import AsyncApp
@@ -29,6 +28,7 @@ from service.auth import TokenVerifier, authorization_header
 from service.body_guard import BodyGuard
 from service.confluence.client import ClientOptions
 from service.confluence.page_threads import PageThreads
+from service.connexion_app import SpacegateApp
 from service.cors import Cors
 from service.error_table import install_error_table
 from service.handler import SpaceListing
@@ -47,30 +47,22 @@ __all__ = ["create_app"]
 logger = logging.getLogger("spacegate")
 
 
-def _as_function(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """`method` as a plain coroutine function carrying its signature.
-
-    Connexion inspects the signature of the handler and the bearer function on every
-    request; a function with `__signature__` set answers at once, a bound method is
-    re-inspected each time.
-    """
-
-    async def call(*args: Any, **kwargs: Any) -> Any:
-        return await method(*args, **kwargs)
-
-    # a function attribute inspect.signature reads first; typeshed does not declare it
-    call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
-    call.__name__ = getattr(method, "__name__", "call")
-    return call
-
-
 def _bearer_handler(verifier: TokenVerifier) -> type[BearerSecurityHandler]:
     # Connexion instantiates security handlers itself, so the verifier is bound by closure.
-    verify = _as_function(verifier.verify)
 
     class VerifyingBearer(BearerSecurityHandler):
         def _resolve_func(self, security_scheme: Mapping[str, Any]) -> Callable[..., Any]:
-            return verify
+            return verifier.verify
+
+        def check_bearer_token(self, token_info_func: Callable[..., Any]) -> Callable[..., Any]:
+            # Connexion's check inspects the function's signature twice a request to learn
+            # whether it wants `required_scopes` or `request` (ours takes neither), and turns
+            # a None into a 401 (ours raises InvalidToken instead): the verifier is called as is.
+            async def check(_request: Any, token: str, **_scopes: Any) -> dict[str, Any]:
+                claims: dict[str, Any] = await verifier.verify(token)
+                return claims
+
+            return check
 
         @staticmethod
         def get_auth_header_value(request: Any) -> tuple[str | None, str | None]:
@@ -101,7 +93,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
         pool=pool,
         page_threads=page_threads,
     )
-    operations = {"listSpaces": _as_function(listing.list_spaces)}
+    operations = {"listSpaces": listing.list_spaces}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -114,7 +106,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
     if not settings.validate_responses:
         # A layer that would only pass every answer through, at a cost on each request.
         middlewares.remove(ResponseValidationMiddleware)
-    app = AsyncApp(
+    app = SpacegateApp(
         __name__,
         middlewares=middlewares,
         lifespan=lifespan,

@@ -10,7 +10,8 @@ head itself: service/server.py).
 
 from __future__ import annotations
 
-import anyio
+import asyncio
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -71,10 +72,15 @@ async def read_json_body(
     if declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     messages: list[Message] = []
-    with anyio.move_on_after(timeout_seconds) as reading:
-        await _read(receive, messages, max_bytes)
-    if reading.cancelled_caught:
-        raise RequestTimeout(f"The request body did not arrive within {timeout_seconds:g} seconds")
+    try:
+        # asyncio's own timeout: the servers spacegate runs under are asyncio's, and anyio's
+        # cancel scope cost ~15 us a request where this costs ~2 (issue 11's profile).
+        async with asyncio.timeout(timeout_seconds):
+            await _read(receive, messages, max_bytes)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"The request body did not arrive within {timeout_seconds:g} seconds"
+        ) from None
     _check_media_type(headers.get("content-type"))
     return messages
 

@@ -9,9 +9,15 @@ body and log line spacegate writes goes through `dumps`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["dumps"]
+import orjson
+
+__all__ = ["dumps", "dumps_compact"]
+
+# Dataclasses and datetimes go to `default`, as json.dumps sends them, not orjson's own forms.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def dumps(value: object, **options: Any) -> str:
@@ -26,3 +32,14 @@ def dumps(value: object, **options: Any) -> str:
         # writes) is JSON's own escape for it: the text keeps its meaning and is valid UTF-8.
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+def dumps_compact(value: object, default: Callable[[Any], Any]) -> str:
+    """`dumps(value, default=default)` without spaces after separators, written by orjson
+    (some 5 times faster: a log line is written per request) wherever orjson can write the
+    value; a lone surrogate, an integer past 64 bits or a key that is not a string are left
+    to `dumps`, which writes them as before."""
+    try:
+        return orjson.dumps(value, default=default, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError included
+        return dumps(value, default=default, separators=(",", ":"))

@@ -132,14 +132,14 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self._exception(record.exc_info)
-        line = json_text.dumps(entry, default=_shown)
+        line = json_text.dumps_compact(entry, default=_shown)
         secrets = (*_request_secrets.get(), *_process_secrets)
         # A secret that JSON writes as itself can be looked for in the line, at C speed;
         # one holding quotes, backslashes or control characters is escaped there, so the
         # values are scrubbed before encoding.
         if any(secret in line or not _json_plain(secret) for secret in secrets):
             entry = {key: _scrubbed(value, secrets) for key, value in entry.items()}
-            line = json_text.dumps(entry, default=_shown)
+            line = json_text.dumps_compact(entry, default=_shown)
         return line
 
     def _exception(self, exc_info: ExcInfo) -> str:

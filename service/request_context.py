@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from contextvars import ContextVar
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -59,7 +59,7 @@ class RequestContext:
         headers = Headers(scope=scope)
         remember_secrets(*(v.partition(" ")[2].strip() for v in headers.getlist("authorization")))
         offered = headers.get("x-request-id", "")
-        request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
         token = request_id_var.set(request_id)
         started = time.monotonic()
         arrival = request_arrival.set(started)

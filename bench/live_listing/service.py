@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import REPO, BenchError, mint_token
+from bench.common import MIB, REPO, BenchError, memory, mint_token
 from conformance.serving import ServedProcess, ServiceDidNotStart, serving
 from tests.confluence_standin import StandIn
 from tests.support.processes import process_tree
@@ -35,8 +35,6 @@ __all__ = [
     "summary",
     "worker_pid",
 ]
-
-MIB = 1024 * 1024
 
 
 def service_env(standin: StandIn, *, deadline: float, **variables: str) -> dict[str, str]:
@@ -75,16 +73,6 @@ def running_service(
 def worker_pid(service: ServedProcess) -> int:
     """The process that answers: granian's one worker, or `serve` itself if it has none."""
     return process_tree(service.pid)[-1]
-
-
-def memory(pid: int) -> dict[str, int]:
-    """VmRSS (now) and VmHWM (the peak since the process started) of `pid`, in bytes."""
-    found: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0]) * 1024  # kB
-    return found
 
 
 def post_listing(

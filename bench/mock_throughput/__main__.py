@@ -1,4 +1,4 @@
-"""`python -m bench.mock_throughput`: the driver, four phases in one run (see the package's doc)."""
+"""`python -m bench.mock_throughput`: the driver, six phases in one run (see the package's doc)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any
 
 import bench.mock_throughput as package
 from bench.common import REPO, BenchError, machine, mint_token
+from bench.mock_throughput.memory import measure_memory
 from bench.mock_throughput.profiling import profile, py_spy
 from bench.mock_throughput.report import table, verdict
 from bench.mock_throughput.servers import (
@@ -101,12 +102,14 @@ def measure_scenarios(target: Target, folder: Path, token: str) -> tuple[list[An
 
 
 def measure_throughput(
-    servers: dict[str, Server], wrk: Wrk, args: argparse.Namespace, token: str
+    servers: dict[str, Server], wrk: Wrk, args: argparse.Namespace, token: str, *, warm: bool
 ) -> dict[str, Any]:
-    """3. Every server driven in turn, the order rotated each round; checked after each run."""
+    """3. and 4. Every server driven in turn, the order rotated each round; checked after each
+    run. `wrk` decides the connections: 50 for throughput, 1 for the latency of one client."""
     for server in servers.values():
-        say(f"  warm-up {server.target.label}: {args.warmup} s")
-        wrk.drive(server, args.warmup)
+        if warm:
+            say(f"  warm-up {server.target.label}: {args.warmup} s")
+            wrk.drive(server, args.warmup)
     runs: dict[str, list[Run]] = {k: [] for k in servers}
     order = list(servers)
     for round_ in range(args.repeats):
@@ -116,7 +119,8 @@ def measure_throughput(
             check_answer(servers[key], token)
             runs[key].append(one)
             say(
-                f"  round {round_ + 1}/{args.repeats} {servers[key].target.label:<26} "
+                f"  c={wrk.connections} round {round_ + 1}/{args.repeats} "
+                f"{servers[key].target.label:<26} "
                 f"{one.rps:8.0f} req/s  p50 {one.p50_ms:6.2f} ms  p99 {one.p99_ms:6.2f} ms"
                 f"  cpu {one.cpu_us_per_request:5.0f} us/req ({one.cpu_pct:3.0f}%)"
                 f"  others {one.others_pct:3.0f}%"
@@ -127,6 +131,19 @@ def measure_throughput(
     return {k: {"median": median_run(v), "runs": [vars(r) for r in v]} for k, v in runs.items()}
 
 
+def measure_memory_flat(
+    target: Target, args: argparse.Namespace, folder: Path, token: str
+) -> dict[str, Any] | str:
+    """6. A fresh spacegate, `--memory-requests` requests at c=50 in steps, RSS after each."""
+    if not args.memory_requests:
+        return "skipped: --memory-requests 0"
+    say(f"memory: {args.memory_requests} requests to a fresh {target.label}")
+    wrk = Wrk(wrk_script(token, folder), args.threads, args.connections)
+    return measure_memory(
+        target, wrk, folder, token, requests=args.memory_requests, step_seconds=args.memory_step
+    )
+
+
 def measure_profile(
     servers: dict[str, Server],
     wrk: Wrk,
@@ -134,13 +151,15 @@ def measure_profile(
     folder: Path,
     throughput: dict[str, Any],
 ) -> dict[str, Any] | str:
-    """4. py-spy on spacegate INFO and the minimal app, after the timed rounds."""
+    """5. py-spy on spacegate INFO and the minimal app, after the timed rounds."""
     spy = None if args.no_profile else py_spy()
     if spy is None:
         why = "--no-profile" if args.no_profile else "py-spy not found (pip install py-spy)"
         return f"skipped: {why}"
     found = {}
-    for key in ("spacegate_info", "minimal"):
+    for key in ("spacegate_info", "spacegate_before", "minimal"):
+        if key not in servers:
+            continue
         say(f"profile: py-spy on {servers[key].target.label}, {args.profile_seconds} s")
         found[key] = profile(
             servers[key],
@@ -161,7 +180,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     missing = prism_missing(args)
     if missing:
         say(f"Prism: {missing}; measuring the rest")
-    chosen = targets(secret, with_prism=missing is None)
+    chosen = targets(secret, with_prism=missing is None, before=args.compare_with)
     by_key = {t.key: t for t in chosen}
     token = mint_token(by_key["spacegate_info"].env)
     result: dict[str, Any] = {
@@ -195,11 +214,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 servers[target.key] = spawn(target, folder)
                 wait_first_answer(servers[target.key], token)
                 check_answer(servers[target.key], token)
-            result["throughput"] = measure_throughput(servers, wrk, args, token)
+            result["throughput"] = measure_throughput(servers, wrk, args, token, warm=True)
+            say("one connection: the same servers at c=1")
+            single = Wrk(wrk.script, 1, 1)
+            result["single"] = measure_throughput(servers, single, args, token, warm=False)
             result["profile"] = measure_profile(servers, wrk, args, folder, result["throughput"])
         finally:
             for server in servers.values():
                 stop(server)
+        result["memory"] = measure_memory_flat(by_key["spacegate_info"], args, folder, token)
     result["verdict"] = verdict(result)
     return result
 
@@ -214,6 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (3)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed wrk seconds per server (3)")
     parser.add_argument("--startup-spawns", type=int, default=5, help="spawns timed per server (5)")
+    parser.add_argument(
+        "--memory-requests",
+        type=int,
+        default=100_000,
+        help="requests to a fresh spacegate for the memory reading (100000; 0 skips it)",
+    )
+    parser.add_argument(
+        "--memory-step", type=int, default=5, help="wrk seconds between memory readings (5)"
+    )
     parser.add_argument("--profile-seconds", type=int, default=8, help="py-spy window (8)")
     parser.add_argument("--profile-rate", type=int, default=250, help="py-spy samples/s (250)")
     parser.add_argument("--no-profile", action="store_true")
@@ -221,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-dir", type=Path, help="keep py-spy's raw (collapsed) stacks in this folder"
     )
     parser.add_argument("--skip-prism", action="store_true")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="DIR",
+        help="another checkout (git worktree add DIR <commit>): its spacegate INFO measured too",
+    )
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
     args = parser.parse_args(argv)
     os.chdir(REPO)

@@ -1,10 +1,11 @@
-"""Where a server's time goes: py-spy samples during a wrk run, attributed to owners and subtrees.
+"""Where a server's time goes: py-spy samples during a wrk run, attributed to owners and layers.
 
 py-spy records raw stacks (pausing the process for each sample). Each sample goes to one owner
 (the innermost frame of a known package; stdlib helpers bill their caller; logging, PyJWT and
-jsonschema take everything below them) and to every subtree one of its frames belongs to (they
-overlap); the shares are scaled by the rounds' median CPU us per request. Stacks not rooted in
-the main module (torn reads) are counted and dropped.
+jsonschema take everything below them) and to one layer of the request path (the innermost
+frame of a layer: the layers add up to the whole); the shares are scaled by the rounds' median
+CPU us per request. Stacks not rooted in the main module (torn reads, and samples of threads
+running no Python code) are counted and dropped.
 """
 
 from __future__ import annotations
@@ -61,37 +62,74 @@ OWNERS = (
     ("ASGI server's Python side (uvicorn + httptools, granian)", r"^(uvicorn|httptools|granian)/"),
     ("asyncio/anyio plumbing", r"^(asyncio|anyio|uvloop|sniffio)/"),
 )
-# Subtrees: a sample counts in each one any of whose frames (function and file) matches, so
-# they overlap; each names a call whose callees are all its own work, never the downstream app.
-SUBTREES = (
-    ("bearer check (Connexion verify_fn, all below)", r"^\S*verify_fn \(connexion/security\.py"),
+# Layers of the request path (docs/design.md#the-request-path), from the server inwards: each
+# sample goes to the innermost frame that belongs to a layer, so the layers add up to the
+# whole and a layer's figure is its own work (what it calls in other layers is theirs). A
+# frame belongs to a layer by its file, or for a few by its function; frames of no layer
+# (Starlette's routers, re, typing, urllib, ...) bill the layer that called them.
+LAYERS = (
     (
-        "  of which the verify function (PyJWT and checks)",
-        r"^(TokenVerifier\.verify \(service/auth\.py|verify_token \(bench/)",
+        "ASGI server: its Python side, serve's corrections",
+        r"\((granian|uvicorn|httptools)/|\(service/server\.py",
+    ),
+    ("Connexion's entry (ConnexionMiddleware)", r"\(connexion/(middleware/main|apps/abstract)\.py"),
+    ("Starlette's ServerErrorMiddleware", r"\(starlette/middleware/errors\.py"),
+    (
+        "mock: ScenarioPicker, journal",
+        r"^(ScenarioPicker|Recorder)\S* \(mocks/|\(mocks/(journal|playback|latency)\.py",
+    ),
+    ("RequestContext (request id, in flight)", r"\(service/request_context\.py"),
+    ("CORS", r"\((starlette/middleware/cors|service/cors)\.py"),
+    (
+        "Connexion's ExceptionMiddleware",
+        r"\(starlette/(middleware/exceptions|_exception_handler)\.py"
+        r"|\(connexion/middleware/exceptions\.py",
     ),
     (
-        "request validation (validators, Connexion's or spacegate's)",
-        r"\((connexion/validators/|service/validation\.py|connexion/uri_parsing\.py)",
+        "Swagger UI middlewares (pass-through)",
+        r"\((connexion/middleware/swagger_ui|mocks/swagger_ui)\.py",
     ),
-    ("  jsonschema, all", r"\((jsonschema|referencing)/"),
+    ("Connexion routing", r"\(connexion/middleware/routing\.py"),
+    ("Connexion per-operation dispatch (RoutedMiddleware)", r"\(connexion/middleware/abstract\.py"),
     (
-        "  jsonschema validators built per request",
-        r"(^\S*__attrs_post_init__ \(jsonschema/|<attrs generated methods jsonschema)",
+        "Connexion security middleware",
+        r"\(connexion/(middleware/security|security)\.py|^VerifyingBearer",
     ),
     (
-        "operation handler, all below it",
-        r"(^|\.)list_spaces \((service/handler|bench/minimal_connexion/app)\.py",
+        "auth: bearer verification, tenant check (PyJWT)",
+        r"\(service/auth\.py|^verify_token \(bench/",
     ),
-    ("  Confluence client list_spaces", r"^ConfluenceClient\.list_spaces \("),
-    ("    requests Session.send", r"^Session\.send \(requests/sessions\.py"),
-    ("    cassette adapter send", r"^Replay\.send \(mocks/"),
-    ("inspect.signature (Connexion, per request)", r"^signature \(inspect\.py"),
+    ("BodyGuard (body read, 408/413/415)", r"\(service/body_guard\.py"),
     (
-        "response building (Connexion response decorator helpers)",
-        r"^\S+Decorator\.(?!__call__)\S+ \(connexion/decorators/response\.py",
+        "Connexion request validation middleware",
+        r"\(connexion/(middleware/request_validation|validators/|uri_parsing)",
     ),
-    ("logging (access line, formatter)", r"\((logging/|service/logs\.py)"),
+    (
+        "validation: spacegate's validators, URL and mock rules",
+        r"\(service/(validation|problems|url_rule|confluence/urlpolicy)\.py"
+        r"|^(scenario_rule|delay_rule) ",
+    ),
+    (
+        "Connexion lifespan and context middlewares",
+        r"\(connexion/middleware/(lifespan|context)\.py",
+    ),
+    (
+        "Connexion operation (parameter, response decorators)",
+        r"\(connexion/(apps/asynchronous|decorators/)",
+    ),
+    ("handler (listSpaces)", r"\(service/handler\.py|^list_spaces \(bench/"),
+    (
+        "Confluence client (paging, retries, deadline)",
+        r"\(service/confluence/(client|paging|spaces|readahead|window|retry|errors|page_threads)\.py",
+    ),
+    ("cassette adapter (mocks/adapter.py and below)", r"\(mocks/adapter\.py"),
+    (
+        "answer body (listing_body, Starlette Response)",
+        r"\((service/listing_body|starlette/responses)\.py",
+    ),
+    ("logging (access line)", r"\((logging/|service/logs\.py|service/json_text\.py)"),
 )
+NO_LAYER = "event loop and the rest (no frame of a layer)"
 _ROOT = "_run_module_as_main (<frozen runpy>"
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*):\d+\)$")
 
@@ -107,11 +145,11 @@ def frames_of(stack: str) -> list[tuple[str, str]]:
 
 def attribute(samples: Counter[str]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     owners: Counter[str] = Counter()
-    subtrees: Counter[str] = Counter()
+    layers: Counter[str] = Counter()
     files: Counter[str] = Counter()
     compiled_umbrellas = [(n, re.compile(p)) for n, p in UMBRELLAS]
     compiled_owners = [(n, re.compile(p)) for n, p in OWNERS]
-    compiled_subtrees = [(n, re.compile(p)) for n, p in SUBTREES]
+    compiled_layers = [(n, re.compile(p)) for n, p in LAYERS]
     for stack, count in samples.items():
         frames = frames_of(stack)
         paths = [f for _, f in frames]
@@ -125,12 +163,15 @@ def attribute(samples: Counter[str]) -> tuple[dict[str, int], dict[str, int], di
                 if owner is not None:
                     break
         owners[owner or "other (event loop in C, interpreter start-up, unknown)"] += count
-        for name, pattern in compiled_subtrees:
-            if any(pattern.search(text) for text, _ in frames):
-                subtrees[name] += count
+        layer = NO_LAYER
+        for text, _ in reversed(frames):
+            layer = next((n for n, p in compiled_layers if p.search(text)), NO_LAYER)
+            if layer != NO_LAYER:
+                break
+        layers[layer] += count
         if paths:
             files[paths[-1] or frames[-1][0]] += count
-    return dict(owners), dict(subtrees), dict(files)
+    return dict(owners), dict(layers), dict(files)
 
 
 def py_spy() -> str | None:
@@ -184,7 +225,7 @@ def profile(
     total = sum(samples.values())
     if not total:
         raise BenchError(f"py-spy recorded no usable stack of {server.target.label}")
-    owners, subtrees, files = attribute(samples)
+    owners, layers, files = attribute(samples)
 
     def scaled(counts: dict[str, int], order: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
         names = [n for n in order if n in counts]
@@ -201,6 +242,6 @@ def profile(
         "run": vars(run),
         "scaled_by_cpu_us_per_request": cost,
         "owners": scaled(owners),
-        "subtrees": scaled(subtrees, tuple(name for name, _ in SUBTREES)),
+        "layers": scaled(layers, (*(name for name, _ in LAYERS), NO_LAYER)),
         "leaf_files": dict(list(scaled(files).items())[:15]),
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.mock_throughput.profiling import SUBTREES
+from bench.common import MIB
+from bench.mock_throughput.profiling import LAYERS, NO_LAYER
 from bench.mock_throughput.wrk import WRK_TIMEOUT_S
 
 STARTUP_TARGET_S = 2.0
@@ -12,11 +13,19 @@ SCENARIO_TARGET_S = 2.0
 BUSY_PCT = 20.0  # CPU of other processes, % of one core, above which the table warns
 
 
-def ratio(result: dict[str, Any], a: str, b: str, what: str = "rps") -> float | None:
-    tp = result.get("throughput", {})
+def ratio(
+    result: dict[str, Any], a: str, b: str, what: str = "rps", phase: str = "throughput"
+) -> float | None:
+    tp = result.get(phase, {})
     if a not in tp or b not in tp:
         return None
     return tp[a]["median"][what] / tp[b]["median"][what]
+
+
+def at_most(result: dict[str, Any], what: str, phase: str = "throughput") -> bool | None:
+    """spacegate INFO's median `what` no more than Prism silent's, in `phase` (issue 11)."""
+    found = ratio(result, "spacegate_info", "prism_silent", what, phase)
+    return None if found is None else found <= 1.0
 
 
 def verdict(result: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +41,17 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
             # how far the yardstick itself is from the target
             "minimal/prism_default": ratio(result, "minimal", "prism_default"),
             "minimal/prism_silent": ratio(result, "minimal", "prism_silent"),
+            # --compare-with: this checkout against the other one
+            "spacegate_info/spacegate_before": ratio(result, "spacegate_info", "spacegate_before"),
+            "cpu us/req spacegate_info/spacegate_before": ratio(
+                result, "spacegate_info", "spacegate_before", "cpu_us_per_request"
+            ),
+            "p99 spacegate_info/spacegate_before": ratio(
+                result, "spacegate_info", "spacegate_before", "p99_ms"
+            ),
+            "c=1 p50 spacegate_info/spacegate_before": ratio(
+                result, "spacegate_info", "spacegate_before", "p50_ms", "single"
+            ),
         },
         "cpu_us_per_request_over_minimal": {
             k: tp[k]["median"]["cpu_us_per_request"] - tp["minimal"]["median"]["cpu_us_per_request"]
@@ -42,6 +62,12 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
     found["throughput_at_least_prism_default"] = None if vs_prism is None else vs_prism >= 1.0
     vs_silent = found["ratios"]["spacegate_info/prism_silent"]
     found["next_goal_beats_prism_silent"] = None if vs_silent is None else vs_silent >= 1.0
+    # Issue 11's targets, against Prism's best (-v silent)
+    found["cpu_per_request_at_most_prism_silent"] = at_most(result, "cpu_us_per_request")
+    found["p99_at_most_prism_silent"] = at_most(result, "p99_ms")
+    found["single_p50_at_most_prism_silent"] = at_most(result, "p50_ms", "single")
+    memory = result.get("memory")
+    found["memory_flat"] = memory["flat"] if isinstance(memory, dict) else None
     startup = result["startup_s"]["spacegate_info"]
     found["startup_under_2s"] = startup["median"] < STARTUP_TARGET_S
     found["startup_max_under_2s"] = startup["max"] < STARTUP_TARGET_S
@@ -78,21 +104,11 @@ def table(result: dict[str, Any]) -> str:
         "one worker each, 127.0.0.1",
         f"Prism: {result['prism']}",
         "",
-        f"{'server':<26}{'req/s':>8}{'(min..max)':>15}{'p50 ms':>8}{'p99 ms':>8}"
-        f"{'cpu us/req':>11}{'cpu %':>7}{'others %':>9}{'log B/req':>10}"
-        f"{'non-2xx':>8}{'t/o':>5}{'sock':>5}  logging",
     ]
-    for key, entry in result["throughput"].items():
-        s = entry["median"]
-        spread = f"{s['rps_min']:.0f}..{s['rps_max']:.0f}"
-        lines.append(
-            f"{cfg['targets'][key]['label']:<26}{s['rps']:>8.0f}{spread:>15}{s['p50_ms']:>8.2f}"
-            f"{s['p99_ms']:>8.2f}{s['cpu_us_per_request']:>11.0f}{s['cpu_pct']:>7.0f}"
-            f"{s['others_pct']:>9.0f}"
-            f"{s['log_bytes_per_request']:>10.0f}{s['non_2xx']:>8}{s['timeouts']:>5}"
-            f"{s['socket_errors']:>5}  "
-            f"{cfg['targets'][key]['logging']}"
-        )
+    lines += rows(result["throughput"], cfg)
+    if "single" in result:
+        lines += ["", "one connection (wrk -t1 -c1), the same servers and rounds:"]
+        lines += rows(result["single"], cfg)
     verdict_ = result["verdict"]
     busy = max(e["median"]["others_pct"] for e in result["throughput"].values())
     if "bare" in result["throughput"]:
@@ -106,10 +122,10 @@ def table(result: dict[str, Any]) -> str:
             "server): absolute figures are depressed; compare the ratios of this run."
         )
     lines.append("")
-    lines.append("ratios of median req/s:")
+    lines.append("ratios of medians (req/s unless named):")
     for name, value in verdict_["ratios"].items():
         if value is not None:
-            lines.append(f"  {name:<34}{value:6.2f}")
+            lines.append(f"  {name:<44}{value:6.2f}")
     for key, extra in verdict_["cpu_us_per_request_over_minimal"].items():
         lines.append(f"  CPU over the minimal app, {key:<17}{extra:+7.0f} us/request")
     lines.append("")
@@ -130,6 +146,7 @@ def table(result: dict[str, Any]) -> str:
             f"  {s['name']:<24}{s['statuses'][0]:>4}  first {s['first_s'] * 1000:7.1f} ms  "
             f"max {s['max_s'] * 1000:7.1f} ms{extra}{mark}"
         )
+    lines += memory_lines(result.get("memory"))
     profile = result.get("profile")
     if isinstance(profile, dict):
         lines += profile_table(profile, cfg)
@@ -151,8 +168,54 @@ def table(result: dict[str, Any]) -> str:
         f"; wrk timeouts (no answer in {WRK_TIMEOUT_S} s): "
         f"{verdict_['timeouts_under_load'] or 'none'}"
         f"; socket errors: {verdict_['socket_errors_under_load'] or 'none'}",
+        "issue 11 (against Prism -v silent, this run):",
+        f"  req/s at c=50 >= Prism silent: {yes_no(verdict_['next_goal_beats_prism_silent'])}",
+        f"  CPU per request <= Prism silent: "
+        f"{yes_no(verdict_['cpu_per_request_at_most_prism_silent'])}",
+        f"  p99 at c=50 <= Prism silent: {yes_no(verdict_['p99_at_most_prism_silent'])}",
+        f"  p50 at c=1 <= Prism silent: {yes_no(verdict_['single_p50_at_most_prism_silent'])}",
+        f"  start-up to the first answer < 2 s: {yes_no(verdict_['startup_max_under_2s'])}",
+        f"  memory flat over the memory run: {yes_no(verdict_['memory_flat'])}",
     ]
     return "\n".join(lines)
+
+
+def rows(phase: dict[str, Any], cfg: dict[str, Any]) -> list[str]:
+    lines = [
+        f"{'server':<26}{'req/s':>8}{'(min..max)':>15}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'cpu us/req':>11}{'cpu %':>7}{'others %':>9}{'log B/req':>10}"
+        f"{'non-2xx':>8}{'t/o':>5}{'sock':>5}  logging"
+    ]
+    for key, entry in phase.items():
+        s = entry["median"]
+        spread = f"{s['rps_min']:.0f}..{s['rps_max']:.0f}"
+        lines.append(
+            f"{cfg['targets'][key]['label']:<26}{s['rps']:>8.0f}{spread:>15}{s['p50_ms']:>8.2f}"
+            f"{s['p99_ms']:>8.2f}{s['cpu_us_per_request']:>11.0f}{s['cpu_pct']:>7.0f}"
+            f"{s['others_pct']:>9.0f}"
+            f"{s['log_bytes_per_request']:>10.0f}{s['non_2xx']:>8}{s['timeouts']:>5}"
+            f"{s['socket_errors']:>5}  "
+            f"{cfg['targets'][key]['logging']}"
+        )
+    return lines
+
+
+def memory_lines(memory: dict[str, Any] | str | None) -> list[str]:
+    if memory is None:
+        return []
+    if isinstance(memory, str):
+        return ["", f"memory: {memory}"]
+    return [
+        "",
+        f"memory of a fresh spacegate's worker over {memory['requests']} requests (c=50): "
+        f"{memory['rss_at_start_bytes'] / MIB:.1f} MiB at start, "
+        f"{memory['rss_settled_bytes'] / MIB:.1f} MiB after {memory['settled_after_requests']}, "
+        f"{memory['rss_last_bytes'] / MIB:.1f} MiB at the end "
+        f"({memory['growth_bytes'] / MIB:+.1f} MiB, flat if <= "
+        f"{memory['allowed_growth_bytes'] / MIB:.1f}: {yes_no(memory['flat'])}); "
+        f"trend {memory['trend_bytes_per_10k_requests'] / MIB:+.2f} MiB per 10,000 requests; "
+        f"peak {memory['peak_hwm_bytes'] / MIB:.1f} MiB",
+    ]
 
 
 def profile_table(profile: dict[str, Any], cfg: dict[str, Any]) -> list[str]:
@@ -172,12 +235,12 @@ def profile_table(profile: dict[str, Any], cfg: dict[str, Any]) -> list[str]:
             f"us/request; scaled by {p['scaled_by_cpu_us_per_request']:.0f}"
         )
     head = "".join(f"{label[:22]:>24}" for label in labels)
-    for title, section in (("owner (self time)", "owners"), ("subtree (overlapping)", "subtrees")):
+    for title, section in (("layer (its own work)", "layers"), ("owner (self time)", "owners")):
         lines.append("")
         lines.append(f"  {title:<66}{head}")
         names: list[str] = []
-        if section == "subtrees":
-            names = [name for name, _ in SUBTREES]
+        if section == "layers":
+            names = [name for name, _ in LAYERS] + [NO_LAYER]
         else:
             for key in keys:
                 names += [n for n in profile[key][section] if n not in names]

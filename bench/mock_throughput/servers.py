@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, BenchError
+from bench.common import REPO, BenchError, revision
 from conformance.serving import free_port
 from tests.support.bodies import EXAMPLE_BODY
 from tests.support.tokens import auth_headers
@@ -52,6 +52,7 @@ class Target:
     env: dict[str, str]
     expected: dict[str, Any]
     logging: str
+    cwd: Path = REPO  # the checkout whose code it runs
 
 
 @dataclass
@@ -72,7 +73,8 @@ class Server:
         return ""
 
 
-def targets(secret: str, with_prism: bool) -> list[Target]:
+def targets(secret: str, with_prism: bool, before: Path | None = None) -> list[Target]:
+    """The servers under test; `before`, another checkout, adds its spacegate INFO."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
     base["SPACEGATE_JWT_SECRET"] = secret
     base["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -112,6 +114,19 @@ def targets(secret: str, with_prism: bool) -> list[Target]:
             "WARNING: no access line, stderr to a file",
         ),
     ]
+    if before is not None:
+        found.insert(
+            1,
+            Target(
+                "spacegate_before",
+                f"spacegate INFO @ {revision(before) or before.name}",
+                spacegate,
+                {**base, "SPACEGATE_LOG_LEVEL": "INFO"},
+                SPACEGATE_BODY,
+                f"as spacegate INFO, the code of {before}",
+                cwd=before,
+            ),
+        )
     if with_prism:
         found += [
             Target(
@@ -161,7 +176,7 @@ def spawn(target: Target, logs: Path) -> Server:
         started = time.perf_counter()
         process = subprocess.Popen(
             target.command(port),
-            cwd=REPO,
+            cwd=target.cwd,  # `python -m service` imports the checkout it starts in
             env=target.env,
             stdin=subprocess.DEVNULL,
             stdout=sink,

@@ -40,6 +40,7 @@ from service.confluence.page_threads import PageThreads
 from service.confluence.paging import OffsetLink, v1_next, v2_next
 from service.confluence.readahead import ReadAhead
 from service.confluence.spaces import Space, page_spaces, read_page
+from service.confluence.url_memo import remembered
 from service.confluence.window import RequestWindow, Ticket
 
 if TYPE_CHECKING:
@@ -470,7 +471,7 @@ class ConfluenceClient:
         try:
             request = requests.PreparedRequest()
             request.prepare_method("GET")
-            request.prepare_url(url, None)
+            request.url = _prepared_url(url)
             request.headers = CaseInsensitiveDict(listing.headers)
             # Proxies and CA bundle from the environment are the adapter's business.
             response = listing.adapter.send(request, stream=True, timeout=timeout)
@@ -614,6 +615,14 @@ class ConfluenceClient:
             f"Confluence at {listing.origin} sent a page larger than "
             f"{self._options.max_page_bytes} bytes, the cap set by SPACEGATE_MAX_PAGE_BYTES"
         )
+
+
+@remembered
+def _prepared_url(url: str) -> str:
+    """`url` as requests prepares it to send (quoting, IDNA), remembered."""
+    request = requests.PreparedRequest()
+    request.prepare_url(url, None)
+    return request.url or url
 
 
 def _api_root(instance_url: str) -> str:

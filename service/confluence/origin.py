@@ -27,6 +27,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from service.confluence.errors import BadGateway
+from service.confluence.url_memo import remembered
 
 __all__ = ["DEFAULT_PORTS", "IPAddress", "Origin", "Refusal", "join", "parse_host", "scheme_of"]
 
@@ -71,27 +72,11 @@ class Origin:
 
     @classmethod
     def of(cls, url: str) -> Origin | Refusal:
-        """The origin `url` connects to, or why it is refused (SCHEME_INVALID, HOST_INVALID)."""
-        scheme = scheme_of(url)
-        if scheme not in DEFAULT_PORTS:
-            return Refusal(Refusal.Kind.SCHEME_INVALID, "the URL is not an http(s) URL")
-        if not _readable(url):
-            return _unreadable("it holds a backslash, a space or a control character")
-        # With no backslash, urlsplit and urllib3 end the authority at the same character.
-        try:
-            authority = urlsplit(url).netloc
-            parsed = parse_url(url)
-        except (ValueError, LocationParseError):
-            return _unreadable("its host or port cannot be read")
-        if not _AUTHORITY.fullmatch(authority):
-            return _unreadable(
-                "its authority is not just a host and a port "
-                "(user-info, percent-encoding or a zone id)"
-            )
-        host = parse_host(parsed.host or "")
-        if host is None or parsed.port == 0:
-            return _unreadable("its host or port is not valid")
-        return cls(scheme, host, parsed.port or DEFAULT_PORTS[scheme])
+        """The origin `url` connects to, or why it is refused (SCHEME_INVALID, HOST_INVALID).
+
+        A pure function of `url`, remembered (service/confluence/url_memo.py).
+        """
+        return _read(url)
 
     def check(self, url: str, what: str) -> str:
         """`url` itself when it connects to this origin; BadGateway otherwise.
@@ -112,6 +97,30 @@ class Origin:
         if self.port == DEFAULT_PORTS[self.scheme]:
             return f"{self.scheme}://{host}"
         return f"{self.scheme}://{host}:{self.port}"
+
+
+@remembered
+def _read(url: str) -> Origin | Refusal:
+    scheme = scheme_of(url)
+    if scheme not in DEFAULT_PORTS:
+        return Refusal(Refusal.Kind.SCHEME_INVALID, "the URL is not an http(s) URL")
+    if not _readable(url):
+        return _unreadable("it holds a backslash, a space or a control character")
+    # With no backslash, urlsplit and urllib3 end the authority at the same character.
+    try:
+        authority = urlsplit(url).netloc
+        parsed = parse_url(url)
+    except (ValueError, LocationParseError):
+        return _unreadable("its host or port cannot be read")
+    if not _AUTHORITY.fullmatch(authority):
+        return _unreadable(
+            "its authority is not just a host and a port "
+            "(user-info, percent-encoding or a zone id)"
+        )
+    host = parse_host(parsed.host or "")
+    if host is None or parsed.port == 0:
+        return _unreadable("its host or port is not valid")
+    return Origin(scheme, host, parsed.port or DEFAULT_PORTS[scheme])
 
 
 def join(base: str, link: str) -> str:
