@@ -180,7 +180,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     missing = prism_missing(args)
     if missing:
         say(f"Prism: {missing}; measuring the rest")
-    chosen = targets(secret, with_prism=missing is None, before=args.compare_with)
+    chosen = targets(
+        secret, with_prism=missing is None, before=args.compare_with, workers=args.workers
+    )
     by_key = {t.key: t for t in chosen}
     token = mint_token(by_key["spacegate_info"].env)
     result: dict[str, Any] = {
@@ -194,7 +196,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "repeats": args.repeats,
             "warmup_s": args.warmup,
             "startup_spawns": args.startup_spawns,
-            "workers": 1,
+            "workers": [1, *sorted({n for n in args.workers if n > 1})],
             "request": {"path": OPERATION, "body": {**EXAMPLE_BODY, "api_token": "***"}},
             "targets": {t.key: {"label": t.label, "logging": t.logging} for t in chosen},
         },
@@ -258,6 +260,14 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="DIR",
         help="another checkout (git worktree add DIR <commit>): its spacegate INFO measured too",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help="also spacegate INFO under `serve --workers N`, for each N above 1 (scaling)",
     )
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
     args = parser.parse_args(argv)

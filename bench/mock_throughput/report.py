@@ -58,6 +58,9 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
             for k in ("spacegate_info", "spacegate_warning")
         },
     }
+    for key in tp:
+        if key.startswith("spacegate_info_w"):  # --workers: scaling against one worker
+            found["ratios"][f"{key}/spacegate_info"] = ratio(result, key, "spacegate_info")
     vs_prism = found["ratios"]["spacegate_info/prism_default"]
     found["throughput_at_least_prism_default"] = None if vs_prism is None else vs_prism >= 1.0
     vs_silent = found["ratios"]["spacegate_info/prism_silent"]
@@ -101,7 +104,7 @@ def table(result: dict[str, Any]) -> str:
         f"wrk -t{cfg['wrk_threads']} -c{cfg['connections']} -d{cfg['duration_s']}s --latency "
         f"--timeout {cfg['wrk_timeout_s']}s, POST {cfg['request']['path']} (default scenario), "
         f"{cfg['repeats']} interleaved rounds after {cfg['warmup_s']} s warm-up each; "
-        "one worker each, 127.0.0.1",
+        "one worker each unless named, 127.0.0.1",
         f"Prism: {result['prism']}",
         "",
     ]

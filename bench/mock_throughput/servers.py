@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,15 +73,23 @@ class Server:
         return ""
 
 
-def targets(secret: str, with_prism: bool, before: Path | None = None) -> list[Target]:
-    """The servers under test; `before`, another checkout, adds its spacegate INFO."""
+def targets(
+    secret: str, with_prism: bool, before: Path | None = None, workers: Sequence[int] = ()
+) -> list[Target]:
+    """The servers under test; `before`, another checkout, adds its spacegate INFO; each of
+    `workers` above 1 adds spacegate INFO served by that many worker processes."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
     base["SPACEGATE_JWT_SECRET"] = secret
     base["PYTHONDONTWRITEBYTECODE"] = "1"
 
-    def spacegate(port: int) -> list[str]:
-        serve = ["serve", "--mode", "mock", "--host", "127.0.0.1", "--port", str(port)]
-        return [sys.executable, "-m", "service", *serve, "--workers", "1"]
+    def spacegate_with(count: int) -> Callable[[int], list[str]]:
+        def command(port: int) -> list[str]:
+            serve = ["serve", "--mode", "mock", "--host", "127.0.0.1", "--port", str(port)]
+            return [sys.executable, "-m", "service", *serve, "--workers", str(count)]
+
+        return command
+
+    spacegate = spacegate_with(1)
 
     def minimal(port: int) -> list[str]:
         return [sys.executable, "-m", "bench.minimal_connexion", "--port", str(port)]
@@ -127,6 +135,18 @@ def targets(secret: str, with_prism: bool, before: Path | None = None) -> list[T
                 cwd=before,
             ),
         )
+    found += [
+        Target(
+            f"spacegate_info_w{count}",
+            f"spacegate INFO, {count} workers",
+            spacegate_with(count),
+            {**base, "SPACEGATE_LOG_LEVEL": "INFO"},
+            SPACEGATE_BODY,
+            f"as spacegate INFO, `serve --workers {count}`",
+        )
+        for count in sorted(set(workers))
+        if count > 1
+    ]
     if with_prism:
         found += [
             Target(
