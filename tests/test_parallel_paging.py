@@ -195,7 +195,7 @@ def test_a_page_that_fails_after_retries_fails_the_whole_listing(
         # The listing is over: pages fetched ahead send nothing more. A request already on
         # its way when the page failed may still arrive (the stand-in records it once
         # answered, and its arrival can trail the 502 by a moment), but no more than the rest
-        # of the window; a read-ahead that went on would send dozens in half a second.
+        # of the window; a read-ahead that went on would fetch the ten pages left of the site.
         time.sleep(0.5)
         late = [r for r in confluence.requests if r.at > answered_at]
         assert len(late) < PARALLEL, late
