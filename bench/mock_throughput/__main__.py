@@ -181,7 +181,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if missing:
         say(f"Prism: {missing}; measuring the rest")
     chosen = targets(
-        secret, with_prism=missing is None, before=args.compare_with, workers=args.workers
+        secret,
+        with_prism=missing is None,
+        before=args.compare_with,
+        workers=args.workers,
+        pythons=args.python,
     )
     by_key = {t.key: t for t in chosen}
     token = mint_token(by_key["spacegate_info"].env)
@@ -268,6 +272,15 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="N",
         help="also spacegate INFO under `serve --workers N`, for each N above 1 (scaling)",
+    )
+    parser.add_argument(
+        "--python",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="also spacegate INFO run by each interpreter (a venv's python with the service "
+        "installed: pip install .), this checkout's code",
     )
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
     args = parser.parse_args(argv)

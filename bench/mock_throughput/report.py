@@ -59,7 +59,8 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
         },
     }
     for key in tp:
-        if key.startswith("spacegate_info_w"):  # --workers: scaling against one worker
+        # --workers: scaling against one worker; --python: another interpreter against this one
+        if key.startswith(("spacegate_info_w", "spacegate_info_py")):
             found["ratios"][f"{key}/spacegate_info"] = ratio(result, key, "spacegate_info")
     vs_prism = found["ratios"]["spacegate_info/prism_default"]
     found["throughput_at_least_prism_default"] = None if vs_prism is None else vs_prism >= 1.0

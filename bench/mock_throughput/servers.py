@@ -55,6 +55,21 @@ class Target:
     cwd: Path = REPO  # the checkout whose code it runs
 
 
+def python_version(python: Path) -> str:
+    """X.Y.Z of an interpreter: the label of the servers it runs."""
+    try:
+        found = subprocess.run(
+            [str(python), "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise BenchError(f"--python {python}: cannot run it ({exc})") from exc
+    return found.stdout.strip()
+
+
 @dataclass
 class Server:
     target: Target
@@ -74,18 +89,23 @@ class Server:
 
 
 def targets(
-    secret: str, with_prism: bool, before: Path | None = None, workers: Sequence[int] = ()
+    secret: str,
+    with_prism: bool,
+    before: Path | None = None,
+    workers: Sequence[int] = (),
+    pythons: Sequence[Path] = (),
 ) -> list[Target]:
     """The servers under test; `before`, another checkout, adds its spacegate INFO; each of
-    `workers` above 1 adds spacegate INFO served by that many worker processes."""
+    `workers` above 1 adds spacegate INFO served by that many worker processes; each of
+    `pythons` (an interpreter with the service's dependencies) adds spacegate INFO run by it."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
     base["SPACEGATE_JWT_SECRET"] = secret
     base["PYTHONDONTWRITEBYTECODE"] = "1"
 
-    def spacegate_with(count: int) -> Callable[[int], list[str]]:
+    def spacegate_with(count: int, python: str = sys.executable) -> Callable[[int], list[str]]:
         def command(port: int) -> list[str]:
             serve = ["serve", "--mode", "mock", "--host", "127.0.0.1", "--port", str(port)]
-            return [sys.executable, "-m", "service", *serve, "--workers", str(count)]
+            return [python, "-m", "service", *serve, "--workers", str(count)]
 
         return command
 
@@ -147,6 +167,18 @@ def targets(
         for count in sorted(set(workers))
         if count > 1
     ]
+    for python in pythons:
+        version = python_version(python)
+        found.append(
+            Target(
+                f"spacegate_info_py{version}",
+                f"spacegate INFO, Python {version}",
+                spacegate_with(1, str(python)),
+                {**base, "SPACEGATE_LOG_LEVEL": "INFO"},
+                SPACEGATE_BODY,
+                f"as spacegate INFO, run by {python}",
+            )
+        )
     if with_prism:
         found += [
             Target(
