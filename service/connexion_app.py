@@ -17,6 +17,10 @@ Several of its layers redo on every request what depends only on the operation:
   `_UiOnly` lets a request whose path is none of its routes' go straight on (a request with
   a root_path still goes through the router, which reads the path without it).
 
+One correction: a route the app adds beside the spec (`/healthz`, `/mock/…`) asked with a
+method it does not serve is the contract's 405 with `Allow` (`_WrongMethod`), not the 404
+that Connexion's root mount of the API would answer.
+
 Routing, security, the validators themselves and the order of the layers are Connexion's.
 """
 
@@ -40,8 +44,10 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.spec import Specification
 from connexion.utils import is_nullable
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.validation import PARSED_BODY, parse_json_object
@@ -93,8 +99,50 @@ class _Api(AsyncApi):
         return _Operation(operation)
 
 
+class _WrongMethod(Route):
+    """The 405 of a path the app serves by `add_url_rule`, for every method it does not serve.
+
+    Connexion mounts the API's router at the root after the app's own routes, and Starlette
+    prefers a full match to a route that matched the path but not the method, so without
+    this route `POST /healthz` would be the mount's 404 "No such path".
+    """
+
+    def __init__(self, path: str, allowed: set[str]) -> None:
+        async def refuse(_request: Request) -> Response:
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+
+        super().__init__(path, refuse)
+        self.methods = None  # Starlette's Route would otherwise serve GET alone: it takes any
+
+
 class _ASGIApp(AsyncASGIApp):
     api_cls = _Api
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._allowed: dict[str, set[str]] = {}
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        methods: list[str] | None = None,
+        **options: Any,
+    ) -> None:
+        # connexion 3.3 annotates `methods` as a list, but passes None on to Starlette as GET.
+        super().add_url_rule(rule, endpoint, view_func, methods, **options)  # type: ignore[arg-type]
+        routes = self.router.routes
+        added = routes.pop()
+        # Every route that serves a method stands before every _WrongMethod, so that one only
+        # answers the methods no route of its path serves.
+        first = next((i for i, r in enumerate(routes) if isinstance(r, _WrongMethod)), len(routes))
+        routes.insert(first, added)
+        new = rule not in self._allowed
+        allowed = self._allowed.setdefault(rule, set())
+        allowed.update(getattr(added, "methods", None) or ())
+        if new:
+            routes.append(_WrongMethod(rule, allowed))
 
 
 class _Validation(RequestValidationOperation):

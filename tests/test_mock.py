@@ -375,3 +375,26 @@ def test_mock_and_live_give_the_identical_answer(
     assert mocked.status_code == live.status_code == SCENARIOS[shipped.scenario].status
     assert mocked.json() == live.json()
     assert mocked.headers.get("retry-after") == live.headers.get("retry-after")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/mock/scenarios", {"GET", "HEAD"}),
+        ("GET", "/mock/reset", {"POST"}),
+        ("GET", "/mock/token", {"POST"}),
+        ("PATCH", "/mock/requests", {"GET", "HEAD", "DELETE"}),
+        ("PUT", "/mock/openapi.json", {"GET", "HEAD"}),
+    ],
+)
+def test_a_mock_route_asked_with_another_method_is_a_405_naming_its_methods(
+    mock, method, path, allowed
+):
+    response = requests.request(method, mock.url + path, timeout=5)
+    assert response.status_code == 405, response.text
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+    assert response.json()["code"] == "method_not_allowed"
+    # and a method it serves still answers
+    served = sorted(allowed - {"HEAD"})[0]
+    sent = {"json": {"tenant": TENANT}} if served == "POST" else {}
+    assert requests.request(served, mock.url + path, timeout=5, **sent).status_code == 200

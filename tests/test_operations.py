@@ -84,3 +84,11 @@ def test_an_options_that_is_not_a_preflight_is_a_405(live):
     response = requests.options(live.api, timeout=5)
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+def test_an_operational_route_asked_with_another_method_is_a_405_not_a_404(live):
+    response = requests.post(live.url + "/healthz", timeout=5)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert response.json()["code"] == "method_not_allowed"
+    assert requests.post(live.url + "/nowhere", timeout=5).status_code == 404
