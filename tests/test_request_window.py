@@ -27,6 +27,16 @@ def hold_slot(window: RequestWindow, ticket: Ticket, entered: list[int], leave: 
     return thread
 
 
+def a_window_held_by_page_0():
+    """A window of one slot, held by page 0's thread until `leave` is set."""
+    window = RequestWindow(1)
+    entered: list[int] = []
+    leave = threading.Event()
+    holder = hold_slot(window, Ticket(0), entered, leave)
+    wait_for(lambda: entered == [0])
+    return window, entered, leave, holder
+
+
 def wait_for(condition, seconds: float = 5.0) -> None:
     give_up = time.monotonic() + seconds
     while not condition():
@@ -35,11 +45,7 @@ def wait_for(condition, seconds: float = 5.0) -> None:
 
 
 def test_a_free_slot_goes_to_the_page_that_comes_first():
-    window = RequestWindow(1)
-    entered: list[int] = []
-    leave = threading.Event()
-    first = hold_slot(window, Ticket(0), entered, leave)
-    wait_for(lambda: entered == [0])
+    window, entered, leave, first = a_window_held_by_page_0()
     waiting = []
     for count, position in enumerate((7, 3, 5), 1):  # queued in this order
         waiting.append(hold_slot(window, Ticket(position), entered, leave))
@@ -132,11 +138,7 @@ def test_resumed_ends_the_hold_of_a_page_whose_sleep_returned_at_once():
 
 
 def test_the_deadline_ends_a_wait_for_a_slot():
-    window = RequestWindow(1)
-    entered: list[int] = []
-    leave = threading.Event()
-    holder = hold_slot(window, Ticket(0), entered, leave)
-    wait_for(lambda: entered == [0])
+    window, _entered, leave, holder = a_window_held_by_page_0()
     with window.slot(Ticket(1), time.monotonic() + 0.1) as acquired:
         assert acquired is False
     leave.set()

@@ -208,18 +208,11 @@ class ConfluenceClient:
         self._sleep = sleep
 
     def list_spaces(
-        self,
-        instance_url: str,
-        web_url_instance: str,
-        credentials: Credentials,
-        *,
-        since: float | None = None,
-        abandoned: Callable[[], bool] = lambda: False,
+        self, instance_url: str, web_url_instance: str, credentials: Credentials
     ) -> list[Space]:
-        """Every space, every page followed, in Confluence's order (see `pages`)."""
-        pages = self.pages(
-            instance_url, web_url_instance, credentials, since=since, abandoned=abandoned
-        )
+        """Every space, every page followed, in Confluence's order (see `pages`, which the
+        handler reads page by page, with its request's clock and cancellation)."""
+        pages = self.pages(instance_url, web_url_instance, credentials)
         return [space for page in pages for space in page]
 
     def pages(
