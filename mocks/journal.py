@@ -174,11 +174,11 @@ class Journal:
         generation = self.state.ask_to_write()
         if self._name is not None:
             self.state.written(self._name, generation)
-        for name, _pid in self.state.holders(behind=generation):
+        for name in self.state.holders(behind=generation):
             if name != self._name and not _ring(_doorbell(self.state, name), generation):
                 self.state.remove_holder(name)  # its process is gone
         deadline = time.monotonic() + _SETTLE_SECONDS
-        while [n for n, _ in self.state.holders(behind=generation) if n != self._name]:
+        while [n for n in self.state.holders(behind=generation) if n != self._name]:
             if time.monotonic() > deadline:
                 _log.warning("the request journal was read before every worker had written")
                 return

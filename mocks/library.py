@@ -23,7 +23,7 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from mocks.scenario_folder import SUFFIXES, FolderReader, Prove, ScenarioFolder
+from mocks.scenario_folder import FolderReader, Prove, ScenarioFolder, is_scenario_name
 from service.confluence.client import ClientOptions
 
 __all__ = ["ScenarioLibrary"]
@@ -38,10 +38,8 @@ _STOP_SECONDS = 5.0
 
 
 def _relevant(_change: Change, path: str) -> bool:
-    # A dot file is scratch: the recorder and editors write one, then rename it into place,
-    # and the rename is seen as a change of the scenario file itself.
-    name = Path(path).name
-    return Path(name).suffix in SUFFIXES and not name.startswith(".")
+    # A scratch file's rename into place is seen as a change of the scenario file itself.
+    return is_scenario_name(Path(path).name)
 
 
 class ScenarioLibrary:

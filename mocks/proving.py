@@ -18,19 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 import httpx
-import jwt
 
 from mocks.adapter import CassetteAdapter, Pick, playing
 from mocks.answer_check import AnswerCheck
 from mocks.scenarios import Scenario
 from mocks.trial import trial
+from service.minting import mint_token
 from service.mode import Mode
 from service.resources import spec_path
 from service.settings import Settings
@@ -80,9 +79,7 @@ class Prover:
             return asyncio.run(self._prove_all(scenarios))
 
     async def _prove_all(self, scenarios: list[Scenario]) -> dict[str, str]:
-        now = int(time.time())
-        claims = {self._settings.tenant_claim: _TENANT, "sub": "mock-proving", "exp": now + 300}
-        token = jwt.encode(claims, self._settings.jwt_secret or "", algorithm="HS256")
+        token = mint_token(self._settings, _TENANT, ttl=300, subject="mock-proving")
         headers = {"authorization": f"Bearer {token}", "x-tenantid": _TENANT}
         transport = httpx.ASGITransport(app=self._app, raise_app_exceptions=False)
         failures: dict[str, str] = {}

@@ -33,7 +33,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from mocks.scenarios import SCENARIO_NAME, ScenarioError
+from mocks.scenarios import MAX_LATENCY_MS, SCENARIO_NAME, ScenarioError
 
 __all__ = [
     "FAILURES",
@@ -87,7 +87,7 @@ LISTING_SCHEMA: dict[str, Any] = {
         "description": _DESCRIPTION,
         "flavour": {"enum": list(FLAVOURS)},
         "page_size": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "latency_ms": {"type": "integer", "minimum": 0, "maximum": 600_000},
+        "latency_ms": {"type": "integer", "minimum": 0, "maximum": MAX_LATENCY_MS},
         "spaces": {"type": "array", "items": SPACE_SCHEMA},
         "upstream": {
             "type": "object",

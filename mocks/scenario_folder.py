@@ -66,12 +66,15 @@ class ScenarioFolder:
     still_serving: frozenset[str] = frozenset()
 
 
+def is_scenario_name(name: str) -> bool:
+    """A file of that name is a scenario. Dot files are scratch: the recorder and editors
+    write one (`.NAME.*.yaml`), then rename it into place."""
+    return Path(name).suffix in SUFFIXES and not name.startswith(".")
+
+
 def scenario_files(folder: Path) -> list[Path]:
-    # Dot files are scratch (the recorder writes `.NAME.*.yaml` beside the target).
     return sorted(
-        path
-        for path in folder.glob("*")
-        if path.suffix in SUFFIXES and not path.name.startswith(".") and path.is_file()
+        path for path in folder.glob("*") if is_scenario_name(path.name) and path.is_file()
     )
 
 
@@ -195,19 +198,20 @@ class FolderReader:
 
     def _proved(self, reads: dict[Path, _Read]) -> dict[Path, _Read]:
         fresh = {
-            file: read
+            file: read.item
             for file, read in reads.items()
             if isinstance(read.item, Scenario) and self._reads.get(file) is not read
         }
         if self._prove is None or not fresh:
             return reads
-        refused = self._prove([read.item for read in fresh.values()])  # type: ignore[misc]
+        refused = self._prove(list(fresh.values()))
         proved = dict(reads)
-        for file, read in fresh.items():
-            assert read.item is not None
-            if read.item.name in refused:
-                why = refused[read.item.name]
-                proved[file] = _Read(read.digest, None, f"{file}: refused by its trial: {why}")
+        for file, scenario in fresh.items():
+            if scenario.name in refused:
+                why = refused[scenario.name]
+                proved[file] = _Read(
+                    reads[file].digest, None, f"{file}: refused by its trial: {why}"
+                )
         return proved
 
     def _read(self) -> ScenarioFolder:

@@ -49,7 +49,7 @@ RECORDED_ORIGIN = "https://confluence.recorded.invalid"
 FAULTS = frozenset({"timeout", "connection-refused", "unexpected-exception"})
 SCENARIO_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 # Confluence's latency per answer a cassette may declare (mocks.latency), as a written file may.
-_MAX_LATENCY_MS = 600_000
+MAX_LATENCY_MS = 600_000
 
 
 class ScenarioError(ValueError):
@@ -152,10 +152,10 @@ def load_scenario(file: Path, name: str | None = None) -> Scenario:
     if fault is not None and fault not in FAULTS:
         raise ScenarioError(f"{file}: metadata.fault must be one of {', '.join(sorted(FAULTS))}")
     if latency_ms is not None and not (
-        type(latency_ms) is int and 0 <= latency_ms <= _MAX_LATENCY_MS
+        type(latency_ms) is int and 0 <= latency_ms <= MAX_LATENCY_MS
     ):
         raise ScenarioError(
-            f"{file}: metadata.latency_ms must be whole milliseconds from 0 to {_MAX_LATENCY_MS}"
+            f"{file}: metadata.latency_ms must be whole milliseconds from 0 to {MAX_LATENCY_MS}"
         )
     if fault is None and not cassette.data:
         raise ScenarioError(f"{file}: no interactions (an unreadable cassette loads as empty)")

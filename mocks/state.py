@@ -174,9 +174,7 @@ class MockState:
         """`name` has written everything it held when `generation` was asked for."""
         self._run("UPDATE holders SET written = max(written, ?) WHERE name = ?", (generation, name))
 
-    def holders(self, behind: int | None = None) -> list[tuple[str, int]]:
-        """(name, pid) of every holder; only those that have not written `behind` if given."""
-        if behind is None:
-            return [(str(n), int(p)) for n, p in self._run("SELECT name, pid FROM holders")]
-        rows = self._run("SELECT name, pid FROM holders WHERE written < ?", (behind,))
-        return [(str(n), int(p)) for n, p in rows]
+    def holders(self, behind: int) -> list[str]:
+        """The names of the holders that have not yet written what `behind` asked for."""
+        rows = self._run("SELECT name FROM holders WHERE written < ?", (behind,))
+        return [str(n) for (n,) in rows]

@@ -82,20 +82,18 @@ class Catalogue:
     no preference `default`. Sequences step through `state`, shared by the worker processes.
     """
 
-    def __init__(self, scenarios: Mapping[str, Scenario], state: MockState) -> None:
+    def __init__(self, state: MockState) -> None:
         self._state = state
-        self.replace(scenarios)
+        self.replace({}, {})
 
     def replace(
-        self,
-        scenarios: Mapping[str, Scenario],
-        sequences: Mapping[str, SequenceScenario] | None = None,
+        self, scenarios: Mapping[str, Scenario], sequences: Mapping[str, SequenceScenario]
     ) -> None:
-        """Serve `scenarios` and `sequences` from now on (a reload of the folder)."""
+        """Serve `scenarios` and `sequences` from now on (a reload of the folder, which keeps
+        only the sequences whose every step is one of its scenarios)."""
         ordered = dict(sorted(scenarios.items()))
-        written = dict(sorted((sequences or {}).items()))
-        ready = {name: playable(s, ordered, self._state) for name, s in written.items()}
-        steps = {name: sequence for name, sequence in ready.items() if sequence is not None}
+        written = dict(sorted(sequences.items()))
+        steps = {name: playable(s, ordered, self._state) for name, s in written.items()}
         by_status: dict[str, tuple[Scenario, ...]] = {}
         for scenario in ordered.values():
             status = str(scenario.status)
@@ -103,8 +101,7 @@ class Catalogue:
         described = [scenario.describe() for scenario in ordered.values()]
         described_sequences: list[dict[str, object]] = [
             {"name": s.name, "description": s.description, "sequence": list(s.steps)}
-            for name, s in written.items()
-            if name in steps
+            for s in written.values()
         ]
         # One assignment: a request sees the old set or the new one, never a mix of both.
         self._current = (ordered, by_status, described, steps, described_sequences)
@@ -207,7 +204,7 @@ def mock_mode(settings: Settings) -> Mode:
     its state in `SPACEGATE_MOCK_STATE_DIR` (or a folder of this process's own)."""
     state = MockState(settings.mock_state_dir)
     journal = Journal(state)
-    catalogue = Catalogue({}, state)
+    catalogue = Catalogue(state)
     library = ScenarioLibrary(
         settings.cassettes,
         # The client settings decide what a hand-written scenario yields (retries, page cap).
