@@ -37,8 +37,12 @@ __all__ = ["MAX_DELAY_MS", "delay_rule", "latency_ms", "playback_for", "read_del
 def read_delay(text: str) -> int | str:
     """The milliseconds `Prefer: delay=<text>` asks for, or the sentence refusing them."""
     value = text.strip()
-    if value.isascii() and value.isdigit() and int(value) <= MAX_DELAY_MS:
-        return int(value)
+    # int() of thousands of digits raises (Python's int-string limit): longer numbers than the
+    # bound's are refused before they reach it.
+    number = value.lstrip("0") or "0"
+    short = len(number) <= len(str(MAX_DELAY_MS))
+    if value.isascii() and value.isdigit() and short and int(number) <= MAX_DELAY_MS:
+        return int(number)
     return (
         f"delay must be a whole number of milliseconds from 0 to {MAX_DELAY_MS}, not {value[:20]!r}"
     )

@@ -153,7 +153,8 @@ def test_the_mock_latency_setting():
             Settings.from_env({"SPACEGATE_MOCK_LATENCY_MS": bad})
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "60001", "", "\u00b2"])
+# "9" * 5000: past Python's int-string limit, where int() itself raises.
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "60001", "", "\u00b2", "9" * 5000])
 def test_a_delay_that_cannot_be_honoured_is_a_422_with_the_other_problems(mock, value):
     response = requests.post(
         mock.api,
@@ -212,3 +213,10 @@ def test_a_cassette_latency_that_cannot_be_used_is_refused(tmp_path):
         file.write_text(default.replace("metadata:\n", f"metadata:\n  latency_ms: {bad}\n", 1))
         with pytest.raises(ScenarioError, match=r"metadata\.latency_ms"):
             load_scenario(file)
+
+
+def test_a_delay_written_with_thousands_of_leading_zeros_is_its_number(mock):
+    prefer = "delay=" + "0" * 5000 + "1"
+    response = requests.post(mock.api, json=BODY, headers=headers(prefer), timeout=10)
+    assert_conforms(response)
+    assert response.status_code == 200
