@@ -121,10 +121,10 @@ class CassetteAdapter(BaseAdapter):
 class Replay(BaseAdapter):
     """One listing's replay of one scenario, with its own cursor."""
 
-    def __init__(self, scenario: Scenario, played: Playback | None = None) -> None:
+    def __init__(self, scenario: Scenario, played: Playback) -> None:
         super().__init__()
         self.scenario = scenario
-        self._played = played if played is not None else Playback()
+        self._played = played
         self._cursor = 0
 
     def send(
@@ -147,7 +147,7 @@ class Replay(BaseAdapter):
             played.calls.append(ConfluenceCall(method, url, None, recorded.fault))
             raise self._fault(request, recorded.fault)
         if played.latency_ms:
-            self._take_latency(request, timeout)  # each answer's, a 404 included
+            self._take_latency(request, method, url, timeout)  # each answer's, a 404 included
         if recorded is None:
             played.calls.append(ConfluenceCall(method, url, 404))
             # Confluence would answer 404 here; unlike a real 404, the mock knows what the
@@ -174,15 +174,15 @@ class Replay(BaseAdapter):
                 return interactions[index]
         return None
 
-    def _take_latency(self, request: requests.PreparedRequest, timeout: Any) -> None:
+    def _take_latency(
+        self, request: requests.PreparedRequest, method: str, url: str, timeout: Any
+    ) -> None:
         """Confluence's latency, on the request's clock: past the read timeout, the timeout."""
         latency = self._played.latency_ms / 1000
         read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
         if read_timeout is not None and latency > read_timeout:
             self._played.elapse(read_timeout)
-            self._played.calls.append(
-                ConfluenceCall(request.method or "GET", request.url or "", None, "timeout")
-            )
+            self._played.calls.append(ConfluenceCall(method, url, None, "timeout"))
             raise _read_timeout(request, f"Read timed out. (read timeout={read_timeout:g})")
         self._played.elapse(latency)
 

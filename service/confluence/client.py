@@ -349,8 +349,8 @@ class ConfluenceClient:
                 else:
                     offset = link.start if offset is None else offset + len(spaces)
                     page_size = max(page_size, len(spaces))
-                    url = self._offset_url(listing, link, offset)
-                    ahead_urls = self._offset_urls(listing, link, offset, page_size, len(seen))
+                    url = link.at(offset)  # only digits changed: it connects where `next` did
+                    ahead_urls = self._offset_urls(link, offset, page_size, len(seen))
                 if url in seen:
                     raise self._cycle(listing, len(seen))
                 seen.add(url)
@@ -361,15 +361,12 @@ class ConfluenceClient:
         finally:
             ahead.close()
 
-    def _offset_url(self, listing: _Listing, link: OffsetLink, offset: int) -> str:
-        return listing.origin.check(link.at(offset), "Confluence links the next page to")
-
     def _offset_urls(
-        self, listing: _Listing, link: OffsetLink, offset: int, page_size: int, fetched: int
+        self, link: OffsetLink, offset: int, page_size: int, fetched: int
     ) -> Iterator[str]:
         """The pages expected after the one at `offset`, no further than the page cap."""
         for step in range(1, self._options.max_pages - fetched):
-            yield self._offset_url(listing, link, offset + step * page_size)
+            yield link.at(offset + step * page_size)
 
     def _read(
         self, listing: _Listing, body: Mapping[str, object], url: str, pages: int

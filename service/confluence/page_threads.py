@@ -22,7 +22,6 @@ T = TypeVar("T")
 class PageThreads:
     def __init__(self, size: int) -> None:
         self.size = size
-        self._free = threading.BoundedSemaphore(size)
         self._busy = 0
         self._count = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="spacegate-page")
@@ -34,9 +33,9 @@ class PageThreads:
 
     def try_submit(self, call: Callable[[], T]) -> Future[T] | None:
         """`call()` on a free thread, or None at once when every thread is busy."""
-        if not self._free.acquire(blocking=False):
-            return None
         with self._count:
+            if self._busy >= self.size:
+                return None
             self._busy += 1
         try:
             future = self._executor.submit(call)
@@ -50,7 +49,6 @@ class PageThreads:
     def _done(self, _future: object = None) -> None:
         with self._count:
             self._busy -= 1
-        self._free.release()
 
     def close(self) -> None:
         """No more borrowing; threads still fetching finish their page (at shutdown)."""
