@@ -50,7 +50,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.validation import PARSED_BODY, parse_json_object
+from service.validation import PARSED_BODY
 
 __all__ = ["SpacegateApp"]
 
@@ -73,25 +73,11 @@ class _Operation:
         context = scope.get("extensions", {}).get("connexion_context", {})
         kwargs = {name: value for name, value in context.items() if name in self._context_names}
         if self._takes_body:
-            kwargs[self._body_name] = await _body(scope, receive)
+            kwargs[self._body_name] = scope[PARSED_BODY]  # parsed by spacegate's validator
         response = await self._handler(**kwargs)
         if not isinstance(response, Response):
             raise TypeError(f"{self._handler.__name__} must return a Starlette response")
         await response(scope, receive, send)
-
-
-async def _body(scope: Scope, receive: Receive) -> Any:
-    parsed = scope.get(PARSED_BODY)
-    if parsed is not None:
-        return parsed
-    # Not validated by spacegate's body validator (an app built without it): read it here.
-    chunks = []
-    more_body = True
-    while more_body:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        more_body = message.get("more_body", False)
-    return parse_json_object(b"".join(chunks))
 
 
 class _Api(AsyncApi):
@@ -150,11 +136,10 @@ class _Validation(RequestValidationOperation):
 
     def __init__(self, next_app: ASGIApp, *, operation: AbstractOperation, **options: Any) -> None:
         super().__init__(next_app, operation=operation, **options)
-        self._validators: dict[str, Any] = self._validator_map
         # Connexion's URI parsers keep only the definitions they are built from.
         parser_cls: Any = operation.uri_parser_class
         self._uri_parser = parser_cls(operation.parameters, operation.body_definition())
-        parameter_validator: Any = self._validators["parameter"]
+        parameter_validator: Any = self._validator_map["parameter"]
         self._parameters = parameter_validator(
             operation.parameters,
             uri_parser=self._uri_parser,
@@ -183,7 +168,8 @@ class _Validation(RequestValidationOperation):
         operation = self._operation
         validator = None
         schema = operation.body_schema(mime_type)
-        validator_cls = self._validators["body"].get(mime_type) if schema else None
+        body_validators: Any = self._validator_map["body"]
+        validator_cls = body_validators.get(mime_type) if schema else None
         if validator_cls is not None:
             validator = validator_cls(
                 schema=schema,

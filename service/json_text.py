@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "dumps_compact"]
+__all__ = ["dumps", "dumps_compact", "dumps_compact_bytes"]
 
 # Dataclasses and datetimes go to `default`, as json.dumps sends them, not orjson's own forms.
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
@@ -34,12 +34,18 @@ def dumps(value: object, **options: Any) -> str:
     return text
 
 
-def dumps_compact(value: object, default: Callable[[Any], Any]) -> str:
-    """`dumps(value, default=default)` without spaces after separators, written by orjson
-    (some 5 times faster: a log line is written per request) wherever orjson can write the
-    value; a lone surrogate, an integer past 64 bits or a key that is not a string are left
-    to `dumps`, which writes them as before."""
+def dumps_compact_bytes(value: object, default: Callable[[Any], Any] | None = None) -> bytes:
+    """`dumps(value, default=default)` without spaces after separators, as UTF-8, written by
+    orjson (some 5 times faster: a log line is written per request, a listing's page by page)
+    wherever orjson can write the value; a lone surrogate, an integer past 64 bits or a key
+    that is not a string are left to `dumps`, which writes them as before (a surrogate as
+    JSON's escape)."""
     try:
-        return orjson.dumps(value, default=default, option=_ORJSON_OPTIONS).decode()
+        return orjson.dumps(value, default=default, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError included
-        return dumps(value, default=default, separators=(",", ":"))
+        return dumps(value, default=default, separators=(",", ":")).encode()
+
+
+def dumps_compact(value: object, default: Callable[[Any], Any]) -> str:
+    """`dumps_compact_bytes` as text."""
+    return dumps_compact_bytes(value, default).decode()

@@ -16,10 +16,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-import orjson
 from starlette.responses import Response, StreamingResponse
 
-from service.json_text import dumps
+from service.json_text import dumps_compact_bytes
 
 __all__ = ["ListingBody"]
 
@@ -48,12 +47,7 @@ class ListingBody:
     def add(self, spaces: list[Any]) -> None:
         if not spaces:
             return
-        try:
-            encoded = orjson.dumps(spaces)
-        except orjson.JSONEncodeError:
-            # A lone surrogate in a name: orjson refuses it, `dumps` writes JSON's escape.
-            encoded = dumps(spaces, separators=(",", ":")).encode()
-        item = encoded[1:-1]
+        item = dumps_compact_bytes(spaces)[1:-1]
         if self._pages:
             item = b"," + item
         self._pages.append(item)

@@ -70,7 +70,7 @@ class Settings:
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 20.0
     max_spaces: int = 500_000
-    max_pages: int = 500_000 // SMALLEST_PAGE
+    max_pages: int = max_spaces // SMALLEST_PAGE
     max_page_bytes: int = 16 * 1024 * 1024
     page_concurrency: int = 4
     retry_attempts: int = 4
