@@ -32,7 +32,7 @@ from service.connexion_app import SpacegateApp
 from service.cors import Cors
 from service.error_table import install_error_table
 from service.handler import SpaceListing
-from service.logs import remember_secrets
+from service.logs import flush_logs, remember_secrets
 from service.mode import Mode, mode_for
 from service.request_context import InFlight, RequestContext
 from service.resources import spec_path
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, *, mode: Mode | None = None) ->
             yield
         page_threads.close()
         mode.adapter.close()
+        flush_logs()  # a worker process ends without logging's exit hook
 
     middlewares = list(ConnexionMiddleware.default_middlewares)
     if not settings.validate_responses:

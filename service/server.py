@@ -96,11 +96,17 @@ def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 def granian_server(
-    settings: Settings, *, host: str, port: int, workers: int
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    factory: str = "service.server:make_granian_app",
 ) -> MPServer | MTServer:
-    """The server for `make_granian_app`, with the client limits of `settings`."""
+    """The server for `make_granian_app` (or another app `factory`, "module:function"; the
+    benchmarks serve variants of the app this way), with the client limits of `settings`."""
     return Granian(
-        "service.server:make_granian_app",
+        factory,
         factory=True,
         address=host,
         port=port,

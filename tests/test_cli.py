@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conformance.serving import serving
-from tests.support.bodies import standin_body
+from tests.support.bodies import EXAMPLE_BODY, standin_body
 from tests.support.contract import assert_conforms
 from tests.support.processes import ROOT, environment, live_environment
 from tests.support.tokens import TENANT, auth_headers
@@ -133,3 +133,35 @@ def test_live_serve_without_a_key_names_the_variable():
     result = run("serve", "--mode", "live", env=environment())
     assert result.returncode == 2
     assert "SPACEGATE_JWT_SECRET" in result.stderr
+
+
+def test_every_access_line_is_written_by_the_time_serve_stops(tmp_path):
+    """Access lines are written in batches (service.logs.BatchingStreamHandler): none is lost
+    when the worker stops, and each one is there while serving, a moment after its answer."""
+    env = environment(SPACEGATE_MODE="mock", SPACEGATE_JWT_SECRET=SECRET)
+    token = run("token", "--tenant", TENANT, env=env).stdout.strip()
+    log = tmp_path / "serve.log"
+
+    def access_lines() -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line]
+        return [line for line in lines if line.get("path") == "/v2/confluence/space-listing"]
+
+    with serving("mock", env=env, log=log, cwd=ROOT) as served:
+        with requests.Session() as session:
+            statuses = [
+                session.post(
+                    served.api, json=EXAMPLE_BODY, headers=auth_headers(token), timeout=20
+                ).status_code
+                for _ in range(40)
+            ]
+        deadline = time.monotonic() + 5
+        while len(access_lines()) < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(access_lines()) == 40  # while serving, within moments
+        # answered just before the server stops: its line is written by then
+        last = requests.post(served.api, json=EXAMPLE_BODY, headers=auth_headers(token), timeout=20)
+    assert statuses == [200] * 40
+    assert last.status_code == 200
+    lines = access_lines()
+    assert len(lines) == 41
+    assert lines[-1]["request_id"] == last.headers["x-request-id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -11,7 +12,7 @@ from dataclasses import replace
 import pytest
 import requests
 
-from service.logs import JsonFormatter
+from service.logs import BatchingStreamHandler, JsonFormatter
 from tests.support.tokens import TEST_SECRET, auth_headers, mint
 
 API_TOKEN = "Sup3r-Secret-Api-Token-Value-41"
@@ -247,3 +248,98 @@ def test_an_error_handler_that_fails_still_gives_the_json_500(live_settings, log
     [logged] = [e for e in entries if e["message"] == "unexpected error outside the error table"]
     assert logged["request_id"] == "trace-last-resort"
     assert "the error table could not build this answer" in logged["exception"]
+
+
+class _Writes(io.StringIO):
+    """A stream that remembers each write it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def _batching() -> tuple[logging.Logger, _Writes, BatchingStreamHandler]:
+    stream = _Writes()
+    handler = BatchingStreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("tests.batching")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, stream, handler
+
+
+def _messages(stream: _Writes) -> list[str]:
+    return [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+
+
+def test_lines_logged_on_the_event_loop_are_written_together_a_moment_later():
+    logger, stream, handler = _batching()
+
+    async def serve() -> list[str]:
+        for number in range(50):
+            logger.info("request %d", number)
+        written_at_once = stream.getvalue()
+        await asyncio.sleep(handler.FLUSH_SECONDS * 3)
+        return [written_at_once]
+
+    [written_at_once] = asyncio.run(serve())
+    assert written_at_once == ""
+    assert _messages(stream) == [f"request {n}" for n in range(50)]
+    assert len(stream.writes) == 1  # one write for the 50 lines
+
+
+def test_a_warning_writes_the_lines_before_it_and_itself_at_once_in_order():
+    logger, stream, handler = _batching()
+
+    async def serve() -> list[str]:
+        logger.info("first")
+        logger.warning("second")
+        written = _messages(stream)
+        logger.info("third")
+        await asyncio.sleep(handler.FLUSH_SECONDS * 3)
+        return written
+
+    assert asyncio.run(serve()) == ["first", "second"]
+    assert _messages(stream) == ["first", "second", "third"]
+
+
+def test_a_full_batch_is_written_without_waiting():
+    logger, stream, handler = _batching()
+    line = "x" * 1000
+
+    async def serve() -> int:
+        logged = 0
+        while not stream.getvalue() and logged < 1000:
+            logger.info(line)
+            logged += 1
+        return logged
+
+    logged = asyncio.run(serve())
+    # held until the batch reached its size (each line is over 1000 bytes), then written
+    assert 1 < logged <= handler.MAX_BATCH_BYTES // 1000
+    assert len(_messages(stream)) == logged
+
+
+def test_without_a_running_event_loop_a_line_is_written_at_once():
+    logger, stream, _handler = _batching()
+    logger.info("from a command")
+    assert _messages(stream) == ["from a command"]
+
+
+def test_flush_writes_what_is_held_even_when_its_loop_is_gone():
+    logger, stream, handler = _batching()
+
+    async def serve() -> None:
+        logger.info("held")
+
+    asyncio.run(serve())  # the loop ends before its timer fires
+    assert _messages(stream) == []
+    logger.info("after the loop")  # no loop runs now: written at once, in order
+    assert _messages(stream) == ["held", "after the loop"]
+    handler.flush()
+    assert _messages(stream) == ["held", "after the loop"]

@@ -186,6 +186,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         before=args.compare_with,
         workers=args.workers,
         pythons=args.python,
+        layers=args.layers,
     )
     by_key = {t.key: t for t in chosen}
     token = mint_token(by_key["spacegate_info"].env)
@@ -281,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="also spacegate INFO run by each interpreter (a venv's python with the service "
         "installed: pip install .), this checkout's code",
+    )
+    parser.add_argument(
+        "--layers",
+        action="store_true",
+        help="also mock mode with its layers taken away one by one (bench/mock_throughput/"
+        "layers.py): what each layer costs under load, beside Prism",
     )
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
     args = parser.parse_args(argv)

@@ -70,6 +70,7 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
     found["cpu_per_request_at_most_prism_silent"] = at_most(result, "cpu_us_per_request")
     found["p99_at_most_prism_silent"] = at_most(result, "p99_ms")
     found["single_p50_at_most_prism_silent"] = at_most(result, "p50_ms", "single")
+    found["layers"] = layer_costs(result)
     memory = result.get("memory")
     found["memory_flat"] = memory["flat"] if isinstance(memory, dict) else None
     startup = result["startup_s"]["spacegate_info"]
@@ -88,6 +89,43 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
         k: v["median"]["socket_errors"] for k, v in tp.items() if v["median"]["socket_errors"]
     }
     return found
+
+
+def layer_costs(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """--layers: CPU per request of mock mode and of each variant with a layer less, and so
+    what each layer costs under load (the difference), in the order they are taken away."""
+    from bench.mock_throughput.layers import REMOVED
+    from bench.mock_throughput.servers import layer_key
+
+    tp = result["throughput"]
+    keys = [layer_key(variant) for variant in REMOVED]
+    if "spacegate_info" not in tp or any(key not in tp for key in keys):
+        return []
+    found = []
+    before = tp["spacegate_info"]["median"]["cpu_us_per_request"]
+    for variant, key in zip(REMOVED, keys, strict=True):
+        cpu = tp[key]["median"]["cpu_us_per_request"]
+        found.append({"removed": REMOVED[variant], "layer_us": before - cpu, "left_us": cpu})
+        before = cpu
+    return found
+
+
+def layer_lines(result: dict[str, Any]) -> list[str]:
+    costs = result["verdict"]["layers"]
+    if not costs:
+        return []
+    tp = result["throughput"]
+    full = tp["spacegate_info"]["median"]["cpu_us_per_request"]
+    lines = ["", "layers by removal (CPU per request at c=50, medians of this run):"]
+    lines.append(f"  {'spacegate mock, INFO, as served':<72}{full:7.0f} us")
+    for cost in costs:
+        lines.append(
+            f"  - {cost['removed']:<70}{-cost['layer_us']:+7.0f} us -> {cost['left_us']:5.0f} us"
+        )
+    if "prism_silent" in tp:
+        silent = tp["prism_silent"]["median"]["cpu_us_per_request"]
+        lines.append(f"  {'Prism -v silent, its whole request':<72}{silent:7.0f} us")
+    return lines
 
 
 def yes_no(value: bool | None) -> str:
@@ -150,6 +188,7 @@ def table(result: dict[str, Any]) -> str:
             f"  {s['name']:<24}{s['statuses'][0]:>4}  first {s['first_s'] * 1000:7.1f} ms  "
             f"max {s['max_s'] * 1000:7.1f} ms{extra}{mark}"
         )
+    lines += layer_lines(result)
     lines += memory_lines(result.get("memory"))
     profile = result.get("profile")
     if isinstance(profile, dict):

@@ -94,10 +94,12 @@ def targets(
     before: Path | None = None,
     workers: Sequence[int] = (),
     pythons: Sequence[Path] = (),
+    layers: bool = False,
 ) -> list[Target]:
     """The servers under test; `before`, another checkout, adds its spacegate INFO; each of
     `workers` above 1 adds spacegate INFO served by that many worker processes; each of
-    `pythons` (an interpreter with the service's dependencies) adds spacegate INFO run by it."""
+    `pythons` (an interpreter with the service's dependencies) adds spacegate INFO run by it;
+    `layers` adds mock mode with its layers taken away one by one (`layers.py`)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("SPACEGATE_")}
     base["SPACEGATE_JWT_SECRET"] = secret
     base["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -179,6 +181,27 @@ def targets(
                 f"as spacegate INFO, run by {python}",
             )
         )
+    if layers:
+        from bench.mock_throughput.layers import VARIANTS
+
+        def layered(variant: str) -> Callable[[int], list[str]]:
+            def command(port: int) -> list[str]:
+                where = ["--host", "127.0.0.1", "--port", str(port)]
+                return [sys.executable, "-m", "bench.mock_throughput.layers", variant, *where]
+
+            return command
+
+        found += [
+            Target(
+                layer_key(variant),
+                label,
+                layered(variant),
+                {**base, "SPACEGATE_LOG_LEVEL": "INFO"},
+                SPACEGATE_BODY,
+                f"INFO; `python -m bench.mock_throughput.layers {variant}`",
+            )
+            for variant, label in VARIANTS.items()
+        ]
     if with_prism:
         found += [
             Target(
@@ -219,6 +242,10 @@ def targets(
         )
     )
     return found
+
+
+def layer_key(variant: str) -> str:
+    return "layers_" + variant.replace("-", "_")
 
 
 def spawn(target: Target, logs: Path) -> Server:
