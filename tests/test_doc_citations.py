@@ -256,8 +256,8 @@ def _sample_repo(tmp_path: Path) -> Path:
         ("pkg/code.py", f"# see docs/guide{MD}#order-of-checks-1 and docs/guide{MD}"),
         ("pkg/code.py", f'"""As docs/guide{MD}#custom-anchor says."""'),
         ("README.md", f"[guide](docs/guide{MD}#setext-heading), [code](pkg/code.py)"),
-        ("docs/other.md", f"[up](../pkg/code.py), [guide](guide{MD}#guide), [here](#top)"),
-        ("docs/other.md", f"<https://github.com/o/r/blob/main/MISSING{MD}#nowhere>"),
+        (f"docs/other{MD}", f"[up](../pkg/code.py), [guide](guide{MD}#guide), [here](#top)"),
+        (f"docs/other{MD}", f"<https://github.com/o/r/blob/main/MISSING{MD}#nowhere>"),
         ("pkg/code.py", f"# https://example.com/docs/missing{MD}#x and [x](mailto:a@b.example)"),
     ],
 )
@@ -276,8 +276,8 @@ def test_good_citations_pass(tmp_path: Path, source: str, text: str) -> None:
         ("README.md", f"[guide](guide{MD})", f"guide{MD}: no such file"),
         ("README.md", "[code](pkg/missing.py)", "pkg/missing.py: no such file"),
         ("README.md", "[code](pkg/code.py#section)", "not markdown"),
-        ("docs/other.md", "[s](#nowhere)", f"other{MD} has no heading #nowhere"),
-        ("docs/other.md", f"the [guide][g]\n\n[g]: ./guid{MD}", f"./guid{MD}: no such file"),
+        (f"docs/other{MD}", "[s](#nowhere)", f"other{MD} has no heading #nowhere"),
+        (f"docs/other{MD}", f"the [guide][g]\n\n[g]: ./guid{MD}", f"./guid{MD}: no such file"),
     ],
 )
 def test_broken_citations_fail(tmp_path: Path, source: str, text: str, problem: str) -> None:
