@@ -26,36 +26,47 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 from connexion import AsyncApp
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bench.mock_throughput.servers import SPACEGATE_BODY
+from service.json_text import dumps_compact_bytes
 
-# Each variant's label, and what it takes away from the one before (mock mode, first).
+
+class Variant(NamedTuple):
+    label: str  # its row in the tables
+    removed: str  # what it takes away from the one before (mock mode, before the first)
+
+
 VARIANTS = {
-    "at-once": "layers: listing at once",
-    "no-mock-layers": "layers: no mock layers",
-    "connexion-only": "layers: Connexion only",
-    "granian-only": "layers: granian only",
-}
-REMOVED = {
-    "at-once": "listSpaces: the handler, the Confluence client, the cassette adapter",
-    "no-mock-layers": "mock mode's scenario picker, journal recorder and Swagger UI layer",
-    "connexion-only": "spacegate's middlewares: request id and access line, CORS, body guard",
-    "granian-only": "Connexion: routing, bearer check, validation, its other middlewares",
+    "at-once": Variant(
+        "layers: listing at once",
+        "listSpaces: the handler, the Confluence client, the cassette adapter",
+    ),
+    "no-mock-layers": Variant(
+        "layers: no mock layers",
+        "mock mode's scenario picker, journal recorder and Swagger UI layer",
+    ),
+    "connexion-only": Variant(
+        "layers: Connexion only",
+        "spacegate's middlewares: request id and access line, CORS, body guard",
+    ),
+    "granian-only": Variant(
+        "layers: granian only",
+        "Connexion: routing, bearer check, validation, its other middlewares",
+    ),
 }
 _VARIANT_ENV = "BENCH_LAYERS_VARIANT"
 _MOCK_LAYERS = {"ScenarioPicker", "Recorder", "MockSwaggerUI"}
 _OWN_LAYERS = {"RequestContext", "Cors", "BodyGuard"}
 
 
-def _answer() -> bytes:
-    import orjson
-
-    return orjson.dumps(SPACEGATE_BODY)
+def layer_key(variant: str) -> str:
+    """The variant's key among the benchmark's servers (and in its JSON)."""
+    return "layers_" + variant.replace("-", "_")
 
 
 def _without_middlewares(names: set[str]) -> None:
@@ -71,7 +82,7 @@ def _without_middlewares(names: set[str]) -> None:
 def app() -> ASGIApp:
     """granian's factory: the variant named in the environment."""
     variant = os.environ[_VARIANT_ENV]
-    answer = _answer()
+    answer = dumps_compact_bytes(SPACEGATE_BODY)
     if variant == "granian-only":
 
         async def constant(scope: Scope, receive: Receive, send: Send) -> None:

@@ -94,18 +94,17 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
 def layer_costs(result: dict[str, Any]) -> list[dict[str, Any]]:
     """--layers: CPU per request of mock mode and of each variant with a layer less, and so
     what each layer costs under load (the difference), in the order they are taken away."""
-    from bench.mock_throughput.layers import REMOVED
-    from bench.mock_throughput.servers import layer_key
+    from bench.mock_throughput.layers import VARIANTS, layer_key
 
     tp = result["throughput"]
-    keys = [layer_key(variant) for variant in REMOVED]
+    keys = [layer_key(variant) for variant in VARIANTS]
     if "spacegate_info" not in tp or any(key not in tp for key in keys):
         return []
     found = []
     before = tp["spacegate_info"]["median"]["cpu_us_per_request"]
-    for variant, key in zip(REMOVED, keys, strict=True):
+    for variant, key in zip(VARIANTS.values(), keys, strict=True):
         cpu = tp[key]["median"]["cpu_us_per_request"]
-        found.append({"removed": REMOVED[variant], "layer_us": before - cpu, "left_us": cpu})
+        found.append({"removed": variant.removed, "layer_us": before - cpu, "left_us": cpu})
         before = cpu
     return found
 

@@ -182,7 +182,7 @@ def targets(
             )
         )
     if layers:
-        from bench.mock_throughput.layers import VARIANTS
+        from bench.mock_throughput.layers import VARIANTS, layer_key
 
         def layered(variant: str) -> Callable[[int], list[str]]:
             def command(port: int) -> list[str]:
@@ -193,14 +193,14 @@ def targets(
 
         found += [
             Target(
-                layer_key(variant),
-                label,
-                layered(variant),
+                layer_key(name),
+                variant.label,
+                layered(name),
                 {**base, "SPACEGATE_LOG_LEVEL": "INFO"},
                 SPACEGATE_BODY,
-                f"INFO; `python -m bench.mock_throughput.layers {variant}`",
+                f"INFO; `python -m bench.mock_throughput.layers {name}`",
             )
-            for variant, label in VARIANTS.items()
+            for name, variant in VARIANTS.items()
         ]
     if with_prism:
         found += [
@@ -242,10 +242,6 @@ def targets(
         )
     )
     return found
-
-
-def layer_key(variant: str) -> str:
-    return "layers_" + variant.replace("-", "_")
 
 
 def spawn(target: Target, logs: Path) -> Server:
